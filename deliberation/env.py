@@ -1,0 +1,97 @@
+"""Strict parsers for configuration from the environment.
+
+Each parser raises ``ImproperlyConfigured`` naming the variable and the value it could not use,
+so a typo in a deployment stops the start with a clear message instead of running half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "", *, environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    if name not in environ:
+        return default
+    value = environ[name].strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={environ[name]!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    environ = os.environ if environ is None else environ
+    if name not in environ or not environ[name].strip():
+        return default
+    try:
+        value = int(environ[name].strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={environ[name]!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_list(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    environ = os.environ if environ is None else environ
+    if name not in environ:
+        return list(default)
+    items = [item.strip() for item in environ[name].split(",")]
+    if any(not item for item in items):
+        raise ImproperlyConfigured(
+            f"{name}={environ[name]!r} has an empty entry: give a comma-separated list."
+        )
+    return items
+
+
+def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]:
+    """Turn ``sqlite:///path`` or ``postgres://user@host:port/db`` into Django's DATABASES entry."""
+    import dj_database_url
+
+    if not url.startswith(("sqlite:", "postgres:", "postgresql:")):
+        raise ImproperlyConfigured(
+            f"{name}={url!r} is not supported: use sqlite:///path or postgres://user@host:port/db."
+        )
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={url!r} cannot be parsed: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name}={url!r} names no database.")
+        # psycopg 3 connection pool would be per process; daphne runs one process per core.
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        config["OPTIONS"] = {"timeout": 20}
+    return config
+
+
+def redis_url(name: str = "REDIS_URL", *, environ: Mapping[str, str] | None = None) -> str:
+    url = env_str(name, environ=environ)
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"{name}={url!r} is not a redis:// or rediss:// URL.")
+    return url

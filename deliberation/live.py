@@ -1,0 +1,59 @@
+"""The one place that broadcasts a live event.
+
+Services call :func:`broadcast_on_commit` last: the event leaves only once the change it describes
+is committed, and it is encoded to JSON exactly once here. Each process's hub
+(:mod:`deliberation.hub`) receives it from the channel layer and writes the text to its local
+sockets. The channel layer is at-most-once; clients close gaps from the database (resync).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+#: Audiences an event may be encoded for; a socket receives the text of its own audience.
+MEMBER = "member"
+MODERATOR = "moderator"
+
+
+def encode(event: dict[str, Any]) -> str:
+    """Encode one event as compact JSON; raises ``TypeError`` on anything not serialisable."""
+    return json.dumps(event, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
+def group_name(kind: str, pk: int | str) -> str:
+    """The channel-layer group of one live resource, e.g. ``thread.42``."""
+    return f"{kind}.{pk}"
+
+
+def _send(group: str, texts: dict[str, str]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "hub.event", "group": group, "texts": texts})
+    except Exception:
+        # At-most-once by design: the change is committed and clients resync from the database.
+        logger.exception("live broadcast to %s failed", group)
+
+
+def broadcast_on_commit(
+    group: str, event: dict[str, Any], *, moderator_event: dict[str, Any] | None = None
+) -> None:
+    """Send ``event`` to ``group`` after the current transaction commits (at once outside one).
+
+    ``moderator_event`` is what moderators see instead, where the audiences differ. Both are
+    encoded now, inside the service, so an unserialisable event fails the service in tests.
+    """
+    texts = {MEMBER: encode(event)}
+    if moderator_event is not None:
+        texts[MODERATOR] = encode(moderator_event)
+    transaction.on_commit(lambda: _send(group, texts))

@@ -1,0 +1,138 @@
+"""Members and the district associations they belong to."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+COMMITTEE_GROUP = "Programmkommission"
+
+
+class District(models.Model):
+    """A district association (Bezirksverband); Berlin has twelve, created by a data migration."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("district association")
+        verbose_name_plural = _("district associations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberManager(BaseUserManager["Member"]):
+    use_in_migrations = True
+
+    def create_user(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> Member:
+        if not email:
+            raise ValueError("Members need an e-mail address.")
+        member = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            member.set_password(password)
+        else:
+            member.set_unusable_password()
+        member.save(using=self._db)
+        return member
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> Member:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("display_name", email.split("@")[0])
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> Member:
+        # E-mail login is case-insensitive: addresses are stored lower-cased.
+        return self.get(email__iexact=username or "")
+
+
+class Member(AbstractBaseUser, PermissionsMixin):
+    """A party member or an invited guest.
+
+    Everyone else sees only ``display_name`` (which may be a pseudonym); ``full_name`` is for staff.
+    A guest is a member of kind ``guest`` whose rights come from forum-scoped grants only, shown
+    everywhere under their ``affiliation`` badge.
+    """
+
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("Member")
+        GUEST = "guest", _("Guest")
+
+    class Affiliation(models.TextChoices):
+        NONE = "", _("None")
+        INITIATIVE = "initiative", _("Initiative")
+        PARLIAMENTARY_GROUP = "fraktion", _("Parliamentary group")
+        EXPERT = "expert", _("Expert")
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=60,
+        help_text=_("Shown to everyone instead of your name. A pseudonym is fine."),
+    )
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district association"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="de"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MEMBER)
+    affiliation = models.CharField(
+        _("affiliation badge"), max_length=20, choices=Affiliation.choices, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = MemberManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name"]
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("display_name"), name="member_display_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    @property
+    def is_guest(self) -> bool:
+        return self.kind == self.Kind.GUEST
+
+    @property
+    def badge(self) -> str:
+        """The visible badge next to the display name ("Initiative", "Fraktion"), or ''."""
+        return self.get_affiliation_display() if self.affiliation else ""
+
+    @property
+    def is_committee(self) -> bool:
+        return self.groups.filter(name=COMMITTEE_GROUP).exists()

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from deliberation import selectors, services
+from deliberation.forms import ProfileForm
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "deliberation/home.html", selectors.dashboard(user=request.user))
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    member = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=member)
+        if form.is_valid():
+            services.member_update_profile(
+                member=member,
+                display_name=form.cleaned_data["display_name"],
+                language=form.cleaned_data["language"],
+                district=form.cleaned_data["district"],
+            )
+            translation.activate(member.language)
+            messages.success(request, _("Your profile has been saved."))
+            response = redirect("profile")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, member.language, samesite="Lax")
+            return response
+    else:
+        form = ProfileForm(instance=member)
+    return render(request, "deliberation/profile.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the language; a signed-in member's choice is kept in their profile."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        messages.error(request, _("This language is not available."))
+        return response
+    if request.user.is_authenticated:
+        services.member_set_language(member=request.user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=settings.PRODUCTION,
+    )
+    return response
+
+
+async def _channel_layer_ok() -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    channel = await layer.new_channel("healthz.")
+    await layer.send(channel, {"type": "healthz.ping"})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    return message.get("type") == "healthz.ping"
+
+
+def _database_ok() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+@never_cache
+async def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database and the channel layer answer, 503 otherwise (for the proxy)."""
+    checks: dict[str, bool] = {}
+    try:
+        checks["database"] = await sync_to_async(_database_ok)()
+    except Exception:
+        logger.exception("healthz: database")
+        checks["database"] = False
+    try:
+        checks["channel_layer"] = await _channel_layer_ok()
+    except Exception:
+        logger.exception("healthz: channel layer")
+        checks["channel_layer"] = False
+    status = 200 if all(checks.values()) else 503
+    return JsonResponse({"status": "ok" if status == 200 else "failing", **checks}, status=status)
