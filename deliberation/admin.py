@@ -21,7 +21,16 @@ class MemberAdmin(UserAdmin):
         (None, {"fields": ("email", "password")}),
         (
             _("Person"),
-            {"fields": ("display_name", "full_name", "district", "language", "kind", "affiliation")},
+            {
+                "fields": (
+                    "display_name",
+                    "full_name",
+                    "district",
+                    "language",
+                    "kind",
+                    "affiliation",
+                )
+            },
         ),
         (
             _("Rights"),

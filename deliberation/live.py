@@ -39,7 +39,8 @@ def _send(group: str, texts: dict[str, str]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "hub.event", "group": group, "texts": texts})
+        message = {"type": "hub.event", "group": group, "texts": texts}
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
         # At-most-once by design: the change is committed and clients resync from the database.
         logger.exception("live broadcast to %s failed", group)

@@ -33,9 +33,7 @@ class District(models.Model):
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str, password: str | None = None, **extra: Any
-    ) -> Member:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> Member:
         if not email:
             raise ValueError("Members need an e-mail address.")
         member = self.model(email=self.normalize_email(email).lower(), **extra)

@@ -7,6 +7,7 @@ switched on with ``DJANGO_PRODUCTION=1`` and then refuses to start without ``DJA
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF
@@ -36,7 +37,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set: production refuses to start without a secret key."
         )
-    SECRET_KEY = "dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
 elif PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
 
@@ -111,7 +112,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # A file, not memory, so that browser tests can point a daphne process at the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-mitmachen.sqlite3")}
+    # Named per process so that parallel test runs on one machine do not share a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-mitmachen-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
