@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import Member
+
+DISPLAY_NAME_MIN = 2
 
 
 class ProfileForm(forms.ModelForm):
@@ -16,7 +21,7 @@ class ProfileForm(forms.ModelForm):
 
     def clean_display_name(self) -> str:
         name = " ".join(self.cleaned_data["display_name"].split())
-        if len(name) < 2:
+        if len(name) < DISPLAY_NAME_MIN:
             raise forms.ValidationError(_("Please choose a display name of at least 2 characters."))
         taken = Member.objects.filter(display_name__iexact=name).exclude(pk=self.instance.pk)
         if taken.exists():
@@ -25,7 +30,32 @@ class ProfileForm(forms.ModelForm):
 
 
 class MemberPasswordResetForm(PasswordResetForm):
-    """Also reaches members who never set a password (their invitation link may have expired)."""
+    """Also reaches members who never set a password (their invitation link may have expired).
+
+    The mail goes out in the member's preferred language, not the language of whoever asked.
+    """
 
     def get_users(self, email: str) -> Iterator[Member]:
         yield from Member.objects.filter(email__iexact=email, is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        member = context["user"]
+        codes = {code for code, _name in settings.LANGUAGES}
+        language = member.language if member.language in codes else settings.LANGUAGE_CODE
+        with translation.override(language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )

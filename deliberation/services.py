@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
@@ -12,7 +16,12 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from deliberation.models import District, Member
+from deliberation.models import COMMITTEE_GROUP, District, Member
+
+#: Fields :func:`member_update` may change (rights and passwords have their own services).
+UPDATABLE_FIELDS = frozenset(
+    {"display_name", "full_name", "district", "language", "kind", "affiliation"}
+)
 
 
 def password_link(member: Member) -> str:
@@ -59,14 +68,55 @@ def member_create(
     return member
 
 
+def member_update(*, member: Member, changes: Mapping[str, Any]) -> list[str]:
+    """Set the given fields (see UPDATABLE_FIELDS); save only those that differ.
+
+    Returns the names of the changed fields (empty: nothing was written). The caller has
+    validated the values; a display name taken meanwhile raises ``IntegrityError``.
+    """
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"member_update cannot change {sorted(unknown)}")
+    changed = [name for name, value in changes.items() if getattr(member, name) != value]
+    if changed:
+        for name in changed:
+            setattr(member, name, changes[name])
+        with transaction.atomic():
+            member.save(update_fields=changed)
+    return changed
+
+
 def member_update_profile(
     *, member: Member, display_name: str, language: str, district: District | None
 ) -> Member:
-    member.display_name = display_name
-    member.language = language
-    member.district = district
-    member.save(update_fields=["display_name", "language", "district"])
+    """A member's own profile edit; a display name taken meanwhile raises ``IntegrityError``."""
+    member_update(
+        member=member,
+        changes={"display_name": display_name, "language": language, "district": district},
+    )
     return member
+
+
+def member_set_password(*, member: Member, password: str) -> None:
+    """Set a password without the strength validators (demo data and tests only)."""
+    member.set_password(password)
+    member.save(update_fields=["password"])
+
+
+def member_set_committee(*, member: Member, on: bool) -> None:
+    """Add ``member`` to the programme committee (Programmkommission), or remove them."""
+    group = Group.objects.get(name=COMMITTEE_GROUP)
+    if on:
+        member.groups.add(group)
+    else:
+        member.groups.remove(group)
+
+
+def member_set_staff(*, member: Member, on: bool) -> None:
+    """Make ``member`` staff with every right in the admin (superuser), or take that away."""
+    member.is_staff = on
+    member.is_superuser = on
+    member.save(update_fields=["is_staff", "is_superuser"])
 
 
 def member_set_language(*, member: Member, language: str) -> None:

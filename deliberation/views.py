@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from deliberation import selectors, services
 from deliberation.forms import ProfileForm
+from deliberation.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -31,22 +32,39 @@ def home(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     member = request.user
     if request.method == "POST":
-        form = ProfileForm(request.POST, instance=member)
+        # The form validates a copy: a rejected display name must not show up in the page header.
+        form = ProfileForm(request.POST, instance=Member.objects.get(pk=member.pk))
         if form.is_valid():
-            services.member_update_profile(
-                member=member,
-                display_name=form.cleaned_data["display_name"],
-                language=form.cleaned_data["language"],
-                district=form.cleaned_data["district"],
-            )
-            translation.activate(member.language)
-            messages.success(request, _("Your profile has been saved."))
-            response = redirect("profile")
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, member.language, samesite="Lax")
-            return response
+            try:
+                services.member_update_profile(
+                    member=member,
+                    display_name=form.cleaned_data["display_name"],
+                    language=form.cleaned_data["language"],
+                    district=form.cleaned_data["district"],
+                )
+            except IntegrityError:
+                # Someone took the name between the form's check and the save.
+                member.refresh_from_db()
+                form.add_error("display_name", _("This display name is already taken."))
+            else:
+                translation.activate(member.language)
+                messages.success(request, _("Your profile has been saved."))
+                response = redirect("profile")
+                _set_language_cookie(response, member.language)
+                return response
     else:
         form = ProfileForm(instance=member)
     return render(request, "deliberation/profile.html", {"form": form})
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=settings.PRODUCTION,
+    )
 
 
 @require_POST
@@ -64,13 +82,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         return response
     if request.user.is_authenticated:
         services.member_set_language(member=request.user, language=language)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=365 * 86400,
-        samesite="Lax",
-        secure=settings.PRODUCTION,
-    )
+    _set_language_cookie(response, language)
     return response
 
 
