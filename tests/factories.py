@@ -39,3 +39,44 @@ def make_staff(**fields: Any) -> Member:
     fields.setdefault("is_staff", True)
     fields.setdefault("is_superuser", True)
     return make_member(**fields)
+
+
+# --- forums (built through forums.services, so they obey the same rules as real ones) ----------
+
+
+def _staff_actor() -> Member:
+    staff = Member.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
+    return staff or make_staff(display_name=f"Geschäftsstelle {next(_counter)}")
+
+
+def make_forum(**fields: Any):
+    from forums import services
+
+    n = next(_counter)
+    fields.setdefault("title", f"Forum {n}")
+    fields.setdefault("slug", f"forum-{n}")
+    state = fields.pop("state", None)
+    actor = fields.pop("actor", None) or _staff_actor()
+    forum = services.forum_create(actor=actor, **fields)
+    if state is not None:
+        forum = services.forum_set_state(actor=actor, forum=forum, state=state)
+    return forum
+
+
+def make_thread(forum=None, *, author: Member | None = None, **fields: Any):
+    from forums import services
+
+    n = next(_counter)
+    forum = forum or make_forum()
+    fields.setdefault("title", f"Thread {n}")
+    fields.setdefault("body", f"Erster Beitrag {n}")
+    return services.thread_create(actor=author or _staff_actor(), forum=forum, **fields)
+
+
+def make_post(thread=None, *, author: Member | None = None, **fields: Any):
+    from forums import services
+
+    thread = thread or make_thread()
+    fields.setdefault("body", f"Beitrag {next(_counter)}")
+    post, _created = services.post_create(actor=author or _staff_actor(), thread=thread, **fields)
+    return post

@@ -1,0 +1,228 @@
+"""Who may do what in a forum: guardian grants and roles (who-may).
+
+When-may (a closed or archived forum, a locked thread, an edit window) is checked by
+``forums.services``; the functions here answer only whether a person holds the right.
+
+Rules, per forum visibility:
+
+============  ====================================  ==========================================
+visibility    view                                  participate (post, reply, react)
+============  ====================================  ==========================================
+public        everyone, anonymous included          active members; guests with a grant
+members       active members; anyone with a grant   active members; guests with a grant
+invited       only those with a grant               only those with a participate grant
+============  ====================================  ==========================================
+
+A grant is guardian's ``view_forum``, ``participate_forum`` or ``moderate_forum`` on the forum,
+held directly or through a group; a stronger grant implies the weaker ones (moderate >
+participate > view). Staff may everything; inactive accounts nothing. A guest (``Member.kind``
+guest) has no right from being a member: only grants count.
+
+For lists pass a ``checker`` made by :func:`checker_for` with the forums prefetched, so a page
+of forums costs two queries rather than two per forum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.core import ObjectPermissionChecker
+
+from deliberation.models import Member
+from forums.models import (
+    Forum,
+    ForumGroupObjectPermission,
+    ForumUserObjectPermission,
+    Post,
+    Thread,
+)
+
+User = Member | AnonymousUser
+
+VIEW = "view_forum"
+PARTICIPATE = "participate_forum"
+MODERATE = "moderate_forum"
+#: The rights a service may grant, by the names the forms and services use.
+RIGHTS: dict[str, str] = {"view": VIEW, "participate": PARTICIPATE, "moderate": MODERATE}
+_IMPLIES_VIEW = (VIEW, PARTICIPATE, MODERATE)
+_IMPLIES_PARTICIPATE = (PARTICIPATE, MODERATE)
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_staff(user: Any) -> bool:
+    return _active(user) and bool(user.is_staff or user.is_superuser)
+
+
+def _is_member(user: Any) -> bool:
+    """An active account that is not a guest: a member of the party."""
+    return _active(user) and not user.is_guest
+
+
+def checker_for(user: Any, forums: Iterable[Forum] | None = None) -> ObjectPermissionChecker | None:
+    """A guardian checker for ``user`` (None for anonymous), with ``forums`` prefetched."""
+    if not _active(user):
+        return None
+    checker = ObjectPermissionChecker(user)
+    if forums is not None:
+        forums = list(forums)
+        if forums:
+            checker.prefetch_perms(forums)
+    return checker
+
+
+def _grants(user: Any, forum: Forum, checker: ObjectPermissionChecker | None) -> set[str]:
+    if not _active(user):
+        return set()
+    checker = checker or ObjectPermissionChecker(user)
+    return set(checker.get_perms(forum))
+
+
+def can_view_forum(
+    user: Any, forum: Forum, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    if user is not None and user.is_authenticated and not user.is_active:
+        return False
+    if forum.visibility == Forum.Visibility.PUBLIC or is_staff(user):
+        return True
+    if not _active(user):
+        return False
+    if forum.visibility == Forum.Visibility.MEMBERS and _is_member(user):
+        return True
+    return any(perm in _IMPLIES_VIEW for perm in _grants(user, forum, checker))
+
+
+def can_participate(
+    user: Any, forum: Forum, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    """Whether ``user`` holds the right to post and react (not whether the forum is open)."""
+    if not _active(user):
+        return False
+    if is_staff(user):
+        return True
+    if forum.visibility != Forum.Visibility.INVITED and _is_member(user):
+        return True
+    return any(perm in _IMPLIES_PARTICIPATE for perm in _grants(user, forum, checker))
+
+
+def can_moderate(
+    user: Any, forum: Forum, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    if not _active(user):
+        return False
+    return is_staff(user) or MODERATE in _grants(user, forum, checker)
+
+
+def can_see_post(user: Any, post: Post, *, checker: ObjectPermissionChecker | None = None) -> bool:
+    """Whether ``user`` may see ``post`` at all (its forum's visibility is checked separately).
+
+    Published posts, and the tombstones of deleted ones, are seen by everyone who sees the
+    thread; held, hidden and rejected posts only by their author and the forum's moderators.
+    """
+    if post.state == Post.State.PUBLISHED:
+        return True
+    if _active(user) and post.author_id == user.pk:
+        return True
+    return can_moderate(user, post.thread.forum, checker=checker)
+
+
+def can_see_post_text(
+    user: Any, post: Post, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    """Whether ``user`` may read the post's text: published, or held/hidden for its author and
+    moderators; never once its author deleted it."""
+    return post.deleted_at is None and can_see_post(user, post, checker=checker)
+
+
+def visible_forums(user: Any) -> QuerySet[Forum]:
+    """Every forum ``user`` may view, for lists and search (one query, no per-forum checks)."""
+    forums = Forum.objects.all()
+    if user is not None and user.is_authenticated and not user.is_active:
+        return forums.none()
+    if is_staff(user):
+        return forums
+    visible = Q(visibility=Forum.Visibility.PUBLIC)
+    if not _active(user):
+        return forums.filter(visible)
+    if _is_member(user):
+        visible |= Q(visibility=Forum.Visibility.MEMBERS)
+    user_grants = ForumUserObjectPermission.objects.filter(
+        user=user, permission__codename__in=_IMPLIES_VIEW
+    ).values("content_object_id")
+    group_grants = ForumGroupObjectPermission.objects.filter(
+        group__in=user.groups.all(), permission__codename__in=_IMPLIES_VIEW
+    ).values("content_object_id")
+    visible |= Q(pk__in=user_grants) | Q(pk__in=group_grants)
+    return forums.filter(visible)
+
+
+# --- access helpers: fetch only what the user may see -------------------------------------------
+
+
+def access_forum(
+    user: Any, *, slug: str | None = None, pk: int | None = None, for_write: bool = False
+) -> Forum:
+    """The forum, if ``user`` may view it; raises Http404 otherwise (its existence stays secret).
+
+    With ``for_write``, also requires the right to participate (PermissionDenied without it).
+    """
+    if (slug is None) == (pk is None):
+        raise TypeError("access_forum needs exactly one of slug or pk")
+    lookup = {"slug": slug} if slug is not None else {"pk": pk}
+    forum = Forum.objects.filter(**lookup).first()
+    if forum is None:
+        raise Http404("no such forum")
+    checker = checker_for(user)
+    if not can_view_forum(user, forum, checker=checker):
+        raise Http404("no such forum")
+    if for_write and not can_participate(user, forum, checker=checker):
+        raise PermissionDenied
+    return forum
+
+
+def access_thread(user: Any, pk: int, *, for_write: bool = False) -> Thread:
+    """The thread (with its forum), if ``user`` may view its forum; else Http404.
+
+    With ``for_write``, also requires the right to participate (PermissionDenied without it).
+    """
+    thread = Thread.objects.select_related("forum").filter(pk=pk).first()
+    if thread is None:
+        raise Http404("no such thread")
+    checker = checker_for(user)
+    if not can_view_forum(user, thread.forum, checker=checker):
+        raise Http404("no such thread")
+    if for_write and not can_participate(user, thread.forum, checker=checker):
+        raise PermissionDenied
+    return thread
+
+
+def access_post(user: Any, pk: int, *, for_write: bool = False) -> Post:
+    """The post, if ``user`` may view its forum and the post itself; else Http404.
+
+    Held, hidden and rejected posts exist only for their author and moderators. With
+    ``for_write``, also requires the right to participate in the forum (PermissionDenied); who may
+    edit or delete this particular post (its author) is checked by the services.
+    """
+    post = (
+        Post.objects.select_related("thread__forum", "author", "reply_to__author")
+        .filter(pk=pk)
+        .first()
+    )
+    if post is None:
+        raise Http404("no such post")
+    forum = post.thread.forum
+    checker = checker_for(user)
+    if not can_view_forum(user, forum, checker=checker) or not can_see_post(
+        user, post, checker=checker
+    ):
+        raise Http404("no such post")
+    if for_write and not can_participate(user, forum, checker=checker):
+        raise PermissionDenied
+    return post
