@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.static import serve
 
 from deliberation import views
@@ -39,6 +39,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    # markdownx's editor URLs, answered by our guarded views (login, rights, verified images).
+    path("markdownx/", include("forums.urls_markdownx")),
 ]
 
 if not settings.PRODUCTION:
