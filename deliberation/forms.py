@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils import translation
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import Member
@@ -14,10 +15,20 @@ from deliberation.models import Member
 DISPLAY_NAME_MIN = 2
 
 
+def languages_in_their_own_names() -> list[tuple[str, str]]:
+    """("de", "Deutsch"), ("en", "English"): a reader finds their language whatever is active."""
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Member
         fields = ["display_name", "language", "district"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = languages_in_their_own_names()
+        self.fields["district"].empty_label = _("None")
 
     def clean_display_name(self) -> str:
         name = " ".join(self.cleaned_data["display_name"].split())

@@ -103,7 +103,17 @@ def test_invalid_profile_input_shows_an_error_and_changes_nothing(alice_en, alic
 
 def test_profile_errors_are_linked_to_their_field_for_screen_readers(alice_en, alice, bob):
     body = alice_en.post(reverse("profile"), profile_data(alice, display_name="Bob")).content
-    assert b'id="id_display_name_errors"' in body
+    # Django points aria-describedby at "<id>_error"; the error list must carry that id.
+    assert b'aria-describedby="id_display_name_helptext id_display_name_error"' in body
+    assert b'aria-invalid="true"' in body
+    assert b'<ul class="errorlist" id="id_display_name_error">' in body
+
+
+def test_languages_are_offered_in_their_own_names(alice_en):
+    body = alice_en.get(reverse("profile")).content.decode()
+    assert '<option value="de" selected>Deutsch</option>' not in body  # alice reads English
+    assert '<option value="de">Deutsch</option>' in body
+    assert '<option value="en" selected>English</option>' in body
 
 
 # --- language switch ----------------------------------------------------------------------
