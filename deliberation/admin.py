@@ -1,7 +1,16 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.utils.translation import gettext_lazy as _
+from __future__ import annotations
 
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from deliberation import services
 from deliberation.models import District, Member
 
 
@@ -11,12 +20,42 @@ class DistrictAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class MemberAddForm(forms.ModelForm):
+    """Adding a member in the admin: no password here; they get the invitation mail."""
+
+    class Meta:
+        model = Member
+        fields = [
+            "email",
+            "display_name",
+            "full_name",
+            "district",
+            "language",
+            "kind",
+            "affiliation",
+        ]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if Member.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("A member with this e-mail address exists already."))
+        return email
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if Member.objects.filter(display_name__iexact=name).exists():
+            raise forms.ValidationError(_("This display name is already taken."))
+        return name
+
+
 @admin.register(Member)
 class MemberAdmin(UserAdmin):
+    add_form = MemberAddForm
     ordering = ["display_name"]
     list_display = ["display_name", "email", "district", "kind", "affiliation", "is_active"]
     list_filter = ["kind", "affiliation", "district", "is_active", "is_staff", "groups"]
     search_fields = ["display_name", "email", "full_name"]
+    actions = ["send_invitation"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
@@ -43,7 +82,43 @@ class MemberAdmin(UserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "display_name", "district", "language", "kind", "affiliation"),
+                "fields": (
+                    "email",
+                    "display_name",
+                    "full_name",
+                    "district",
+                    "language",
+                    "kind",
+                    "affiliation",
+                ),
+                "description": _("The new member is mailed a link to choose a password."),
             },
         ),
     )
+
+    def save_model(self, request: HttpRequest, obj: Member, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # New members go through the service, like the CSV import: no password, invitation mail.
+        member = services.member_create(
+            **{name: form.cleaned_data[name] for name in MemberAddForm.Meta.fields}
+        )
+        # The admin goes on with ``obj`` (log entry, redirect): make it the saved member.
+        obj.pk = member.pk
+        obj.email = member.email
+        obj.password = member.password
+        obj._state.adding = False
+        obj._state.db = member._state.db
+
+    @admin.action(description=_("Send a link to set a password"))
+    def send_invitation(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:
+        count = 0
+        for member in queryset.filter(is_active=True):
+            services.member_send_invitation(member=member)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d link sent.", "%(count)d links sent.", count) % {"count": count},
+            messages.SUCCESS,
+        )
