@@ -1,0 +1,510 @@
+"""One hub per process: the only channel-layer subscriber of this process's live sockets.
+
+Why: the per-socket channel-layer path (every socket in a group, ``json.dumps`` per socket) is what
+saturates (DESIGN.md, "Fan-out"). Here each process owns ONE layer channel; a group of the layer
+has one member per process, not per socket. :mod:`deliberation.live` encodes an event once per
+audience; the hub writes that same text to each local socket of the group.
+
+The hub also carries presence (who is online on a resource) across processes: each hub reports
+its local sockets to the group (debounced on change, and every ``presence_interval`` seconds),
+keeps the other hubs' reports until they expire, and pushes a ``presence`` frame to its local
+sockets when the total changes.
+
+The hub is a speed path, never the only path: the layer is at-most-once, and clients close gaps
+from the database (resync). So a hub that cannot reach the layer logs, backs off and re-joins;
+it never blocks a connect for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import get_channel_layer
+
+from deliberation.live import MEMBER, MODERATOR, encode
+
+logger = logging.getLogger(__name__)
+
+HUB_EVENT = "hub.event"
+HUB_PRESENCE = "hub.presence"
+
+
+class Subscriber(Protocol):
+    """What the hub needs of a socket (a consumer)."""
+
+    async def hub_send(self, message: dict[str, Any]) -> None:
+        """Write ``message`` (a ready ``websocket.send``, shared by many sockets) to the socket."""
+
+    async def hub_dropped(self) -> None:
+        """The hub gave up on this socket (its send failed or stalled): close it."""
+
+
+@dataclass(eq=False, slots=True)
+class Subscription:
+    subscriber: Subscriber
+    audience: str = MEMBER
+    #: For presence: who is behind the socket (``None``: anonymous reader) and the name shown.
+    member_id: int | None = None
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class PresenceReport:
+    members: dict[int, str | None]
+    anonymous: int
+    expires_at: float
+
+
+@dataclass(slots=True)
+class GroupPresence:
+    """Presence settings of one group: the resource a frame names, and whether names are shown."""
+
+    resource: dict[str, Any]
+    show_names: bool = False
+    remote: dict[str, PresenceReport] = field(default_factory=dict)
+    last_pushed: tuple[int, tuple[str, ...]] | None = None
+
+
+class Hub:
+    """Receives every live event of this process's groups and writes it to the local sockets.
+
+    Create through :func:`get_hub`; the hub starts itself on the first :meth:`subscribe`.
+    Intervals are parameters so that tests can run them fast.
+    """
+
+    def __init__(
+        self,
+        *,
+        layer_alias: str = DEFAULT_CHANNEL_LAYER,
+        presence_debounce: float = 1.0,
+        presence_interval: float = 20.0,
+        presence_ttl: float = 60.0,
+        rejoin_interval: float = 3600.0,
+        send_timeout: float = 5.0,
+        join_timeout: float = 5.0,
+    ) -> None:
+        self.layer_alias = layer_alias
+        self.presence_debounce = presence_debounce
+        self.presence_interval = presence_interval
+        self.presence_ttl = presence_ttl
+        self.rejoin_interval = rejoin_interval
+        self.send_timeout = send_timeout
+        self.join_timeout = join_timeout
+        #: Tells this hub's presence reports from the other processes'.
+        self.origin = uuid.uuid4().hex
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.layer: Any = None
+        self.channel: str | None = None
+        #: How often the hub was started (1 in a healthy process; tests assert it).
+        self.starts = 0
+        self._groups: dict[str, dict[Subscriber, Subscription]] = {}
+        self._joins: dict[str, asyncio.Task[None]] = {}
+        self._presence: dict[str, GroupPresence] = {}
+        self._dirty_local: set[str] = set()
+        self._dirty_total: set[str] = set()
+        self._asked: set[str] = set()
+        self._ready: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return bool(self._tasks)
+
+    def ensure_started(self) -> None:
+        """Start the receive loop and the presence ticker, once. Synchronous on purpose.
+
+        There is no ``await`` between the check and the claim, so two connects that race cannot
+        start two loops on one process.
+        """
+        if self._tasks or self._closed:
+            return
+        self.loop = asyncio.get_running_loop()
+        self.starts += 1
+        self._ready = asyncio.Event()
+        self._tasks = [
+            self.loop.create_task(self._receive_loop(), name="hub-receive"),
+            self.loop.create_task(self._tick_loop(), name="hub-presence"),
+        ]
+
+    async def close(self) -> None:
+        """Stop the loops and leave every group (tests; a process that exits just stops)."""
+        self._closed = True
+        for task in [*self._tasks, *self._joins.values()]:
+            task.cancel()
+        for task in [*self._tasks, *self._joins.values()]:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.layer is not None and self.channel is not None:
+            for group in list(self._groups):
+                with contextlib.suppress(Exception):
+                    await self.layer.group_discard(group, self.channel)
+        self._groups.clear()
+        self._joins.clear()
+
+    # --- subscribers ----------------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        group: str,
+        subscriber: Subscriber,
+        *,
+        audience: str = MEMBER,
+        member_id: int | None = None,
+        name: str | None = None,
+        presence: dict[str, Any] | None = None,
+        show_names: bool = False,
+    ) -> None:
+        """Deliver ``group``'s events to ``subscriber`` from now on (or again, with new settings).
+
+        Returns once this process has joined the group on the layer (or after ``join_timeout``
+        when the layer is unreachable: the join is retried in the background and the client
+        closes any gap by resync). ``presence`` is the resource a presence frame names
+        (``{"thread": 42}``); without it the group carries no presence.
+        """
+        self.ensure_started()
+        subs = self._groups.setdefault(group, {})
+        subs[subscriber] = Subscription(subscriber, audience, member_id, name)
+        if presence is not None:
+            state = self._presence.get(group)
+            if state is None:
+                self._presence[group] = GroupPresence(resource=dict(presence))
+            self._presence[group].show_names = show_names
+            self._mark_local(group)
+        join = self._joins.get(group)
+        if join is None:
+            join = self._joins[group] = asyncio.get_running_loop().create_task(self._join(group))
+        if not join.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(join), self.join_timeout)
+            except TimeoutError:
+                logger.warning("hub: joining %s takes long; delivering once joined", group)
+
+    async def unsubscribe(self, group: str, subscriber: Subscriber) -> None:
+        """Stop delivering to ``subscriber``; the process leaves the group with its last socket."""
+        if self._remove(group, subscriber):
+            await self._leave(group)
+
+    def _remove(self, group: str, subscriber: Subscriber) -> bool:
+        """Drop a subscriber (synchronously); True when it was the group's last local one."""
+        subs = self._groups.get(group)
+        if subs is None or subs.pop(subscriber, None) is None:
+            return False
+        if group in self._presence:
+            self._mark_local(group)
+        if subs:
+            return False
+        del self._groups[group]
+        return True
+
+    async def _leave(self, group: str) -> None:
+        join = self._joins.pop(group, None)
+        if join is not None and not join.done():
+            join.cancel()
+        state = self._presence.pop(group, None)
+        self._dirty_local.discard(group)
+        self._dirty_total.discard(group)
+        self._asked.discard(group)
+        if self.layer is None or self.channel is None:
+            return
+        try:
+            if state is not None:
+                # Tell the others at once rather than letting our report expire.
+                await self._publish_presence(group, members={}, anonymous=0)
+            await self.layer.group_discard(group, self.channel)
+        except Exception:
+            logger.warning("hub: leaving %s failed", group, exc_info=True)
+        if group in self._groups and group not in self._joins:
+            # Someone subscribed again while we were leaving: join again.
+            self._joins[group] = asyncio.get_running_loop().create_task(self._join(group))
+
+    def local_count(self, group: str) -> int:
+        return len(self._groups.get(group, ()))
+
+    def presence_count(self, group: str) -> int:
+        """How many people are on ``group`` now, across every process that reported."""
+        return self._presence_total(group)[0]
+
+    # --- the layer ------------------------------------------------------------------------------
+
+    async def _join(self, group: str) -> None:
+        delay = 0.5
+        while True:
+            assert self._ready is not None
+            await self._ready.wait()
+            channel = self.channel
+            try:
+                await self.layer.group_add(group, channel)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("hub: joining %s failed; retrying", group, exc_info=True)
+                await asyncio.sleep(delay + random.random() * delay)
+                delay = min(delay * 2, 30.0)
+                if group not in self._groups:
+                    return
+
+    async def _rejoin_all(self) -> None:
+        """Join every group with local sockets again (after a new channel, and hourly)."""
+        for group in list(self._groups):
+            try:
+                await self.layer.group_add(group, self.channel)
+            except Exception:
+                logger.warning("hub: re-joining %s failed", group, exc_info=True)
+
+    async def _open_channel(self) -> None:
+        self.layer = get_channel_layer(self.layer_alias)
+        if self.layer is None:
+            raise RuntimeError(f"no channel layer {self.layer_alias!r} is configured")
+        self.channel = await self.layer.new_channel()
+        await self._rejoin_all()
+        assert self._ready is not None
+        self._ready.set()
+        logger.info("hub: listening on %s", self.channel)
+
+    async def _receive_loop(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                if self.channel is None:
+                    await self._open_channel()
+                message = await self.layer.receive(self.channel)
+                delay = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hub: channel layer failed; re-opening in %.1f s", delay)
+                assert self._ready is not None
+                self._ready.clear()
+                self.channel = None
+                await asyncio.sleep(delay + random.random() * delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            try:
+                await self._dispatch(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hub: could not dispatch %r", message.get("type"))
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == HUB_EVENT:
+            await self._fan_out_event(message["group"], message["texts"])
+        elif kind == HUB_PRESENCE:
+            self._on_presence_report(message)
+        else:
+            logger.warning("hub: ignoring a message of type %r", kind)
+
+    # --- fan-out --------------------------------------------------------------------------------
+
+    async def _fan_out_event(self, group: str, texts: dict[str, str]) -> None:
+        subs = self._groups.get(group)
+        if not subs:
+            return
+        # One message per audience, shared by every socket: no encoding, no copy per socket.
+        member = {"type": "websocket.send", "text": texts[MEMBER]}
+        moderator_text = texts.get(MODERATOR)
+        moderator = {"type": "websocket.send", "text": moderator_text} if moderator_text else member
+        await self._write(
+            group,
+            [(sub, moderator if sub.audience == MODERATOR else member) for sub in subs.values()],
+        )
+
+    async def _write(self, group: str, targets: list[tuple[Subscription, dict[str, Any]]]) -> None:
+        """Write to each socket in turn; a failing socket is dropped, a stalled one too.
+
+        Sends on daphne only buffer (they never wait for the client), so one timeout for the
+        whole pass, pushed forward before each socket, bounds what one stalled socket can cost
+        the others without a timer or task per socket.
+        """
+        assert self.loop is not None
+        index = 0
+        while index < len(targets):
+            try:
+                async with asyncio.timeout(None) as budget:
+                    while index < len(targets):
+                        sub, message = targets[index]
+                        budget.reschedule(self.loop.time() + self.send_timeout)
+                        try:
+                            await sub.subscriber.hub_send(message)
+                        except Exception:
+                            logger.warning("hub: a socket of %s failed; dropping it", group)
+                            self._drop(group, sub)
+                        index += 1
+            except TimeoutError:
+                logger.warning("hub: a socket of %s stalled; dropping it", group)
+                self._drop(group, targets[index][0])
+                index += 1
+
+    def _drop(self, group: str, sub: Subscription) -> None:
+        if self._remove(group, sub.subscriber):
+            asyncio.get_running_loop().create_task(self._leave(group))
+        asyncio.get_running_loop().create_task(self._close_dropped(sub.subscriber))
+
+    @staticmethod
+    async def _close_dropped(subscriber: Subscriber) -> None:
+        try:
+            await subscriber.hub_dropped()
+        except Exception:
+            logger.debug("hub: closing a dropped socket failed", exc_info=True)
+
+    # --- presence -------------------------------------------------------------------------------
+
+    def _mark_local(self, group: str) -> None:
+        self._dirty_local.add(group)
+
+    def _local_presence(self, group: str) -> tuple[dict[int, str | None], int]:
+        members: dict[int, str | None] = {}
+        anonymous = 0
+        for sub in self._groups.get(group, {}).values():
+            if sub.member_id is None:
+                anonymous += 1
+            else:
+                members[sub.member_id] = sub.name
+        return members, anonymous
+
+    def _presence_total(self, group: str) -> tuple[int, tuple[str, ...]]:
+        members, anonymous = self._local_presence(group)
+        everyone = dict(members)
+        state = self._presence.get(group)
+        if state is not None:
+            for report in state.remote.values():
+                everyone.update(report.members)
+                anonymous += report.anonymous
+        names: tuple[str, ...] = ()
+        if state is not None and state.show_names:
+            names = tuple(sorted({name for name in everyone.values() if name}, key=str.casefold))
+        return len(everyone) + anonymous, names
+
+    async def _publish_presence(
+        self, group: str, *, members: dict[int, str | None], anonymous: int, ask: bool = False
+    ) -> None:
+        await self.layer.group_send(
+            group,
+            {
+                "type": HUB_PRESENCE,
+                "group": group,
+                "origin": self.origin,
+                "members": [[pk, name] for pk, name in members.items()],
+                "anonymous": anonymous,
+                # A hub new to the group asks the others to report now, not in 20 s.
+                "ask": ask,
+            },
+        )
+
+    def _on_presence_report(self, message: dict[str, Any]) -> None:
+        group = message.get("group", "")
+        origin = message.get("origin")
+        state = self._presence.get(group)
+        if state is None or origin == self.origin or group not in self._groups:
+            return
+        assert self.loop is not None
+        members = {int(pk): name for pk, name in message.get("members", [])}
+        anonymous = int(message.get("anonymous", 0))
+        if members or anonymous:
+            state.remote[origin] = PresenceReport(
+                members, anonymous, self.loop.time() + self.presence_ttl
+            )
+        else:
+            state.remote.pop(origin, None)
+        self._dirty_total.add(group)
+        if message.get("ask"):
+            self._mark_local(group)
+
+    def _expire_reports(self) -> None:
+        assert self.loop is not None
+        now = self.loop.time()
+        for group, state in self._presence.items():
+            stale = [origin for origin, rep in state.remote.items() if rep.expires_at <= now]
+            for origin in stale:
+                del state.remote[origin]
+            if stale:
+                self._dirty_total.add(group)
+
+    async def _push_presence(self, group: str) -> None:
+        state = self._presence.get(group)
+        subs = self._groups.get(group)
+        if state is None or not subs:
+            return
+        count, names = self._presence_total(group)
+        if state.last_pushed == (count, names):
+            return
+        state.last_pushed = (count, names)
+        frame: dict[str, Any] = {"type": "presence", **state.resource, "count": count}
+        if state.show_names:
+            frame["names"] = list(names)
+        message = {"type": "websocket.send", "text": encode(frame)}
+        await self._write(group, [(sub, message) for sub in subs.values()])
+
+    async def flush_presence(self) -> None:
+        """Publish changed local presence and push changed totals (the ticker calls this)."""
+        local, self._dirty_local = self._dirty_local, set()
+        for group in local:
+            if group not in self._presence or group not in self._groups:
+                continue
+            members, anonymous = self._local_presence(group)
+            ask = group not in self._asked
+            self._asked.add(group)
+            try:
+                await self._publish_presence(group, members=members, anonymous=anonymous, ask=ask)
+            except Exception:
+                logger.warning("hub: publishing presence of %s failed", group, exc_info=True)
+        totals, self._dirty_total = self._dirty_total | local, set()
+        for group in totals:
+            await self._push_presence(group)
+
+    async def _tick_loop(self) -> None:
+        assert self.loop is not None
+        next_report = self.loop.time() + self.presence_interval
+        next_rejoin = self.loop.time() + self.rejoin_interval
+        while True:
+            await asyncio.sleep(self.presence_debounce)
+            try:
+                now = self.loop.time()
+                if now >= next_report:
+                    next_report = now + self.presence_interval
+                    self._dirty_local.update(g for g in self._groups if g in self._presence)
+                    self._expire_reports()
+                if now >= next_rejoin and self.channel is not None:
+                    # channels_redis expires group membership (group_expiry): renew it.
+                    next_rejoin = now + self.rejoin_interval
+                    await self._rejoin_all()
+                if self._dirty_local or self._dirty_total:
+                    await self.flush_presence()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hub: presence tick failed")
+
+    def groups(self) -> Iterable[str]:
+        return list(self._groups)
+
+
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """This process's hub (one per event loop; a test's new loop gets a new hub)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or (_hub.loop is not None and _hub.loop is not loop) or _hub._closed:
+        _hub = Hub()
+    return _hub
+
+
+def reset_hub(hub: Hub | None = None) -> None:
+    """Replace this process's hub (tests)."""
+    global _hub
+    _hub = hub

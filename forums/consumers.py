@@ -1,0 +1,532 @@
+"""The live thread: one websocket per reader of a thread (protocol: docs/PROTOCOL.md).
+
+Thin on purpose: a frame is parsed and checked here, the change is made by ``forums.services``
+(which broadcasts after commit), and events reach the socket through this process's hub
+(:mod:`deliberation.hub`), never through a channel-layer channel of its own.
+
+Every frame re-authorises: the member is loaded again, the session must still exist, and the
+thread is fetched through ``access_thread``. Nothing a client sends may crash the consumer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from deliberation.hub import get_hub
+from deliberation.live import MEMBER, MODERATOR, encode, group_name
+from forums import permissions, selectors, services
+from forums.errors import ServiceError
+from forums.models import Forum, Thread
+
+logger = logging.getLogger(__name__)
+
+#: A client further behind than this reloads the page instead of replaying (``reset``).
+REPLAY_LIMIT = 500
+#: Per-socket frame budget: a burst of this many frames, refilled at RATE_PER_SECOND.
+RATE_BURST = 20
+RATE_PER_SECOND = 10.0
+CLIENT_ID_MAX = 64
+REF_MAX = 64
+
+#: Close codes (docs/PROTOCOL.md). Refusals at connect happen before the handshake completes,
+#: so a browser sees them as a failed connection; the codes matter for later closes.
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_DROPPED = 4500
+
+_AFTER = re.compile(r"\d{1,18}")
+
+
+class Refused(Exception):
+    """The socket may no longer read the thread: answer ``forbidden`` and close."""
+
+
+class FrameError(Exception):
+    """A frame the consumer refuses before any service is called."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Outcome:
+    """What one frame produced: frames to send, and whether the socket's audience changed."""
+
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    moderator: bool = False
+    replay_through: int | None = None
+
+
+class TokenBucket:
+    def __init__(self, burst: int = RATE_BURST, per_second: float = RATE_PER_SECOND) -> None:
+        self.burst = float(burst)
+        self.per_second = per_second
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+def _int_field(frame: dict[str, Any], name: str, *, minimum: int = 1) -> int:
+    value = frame.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise FrameError("invalid", _("The field “%(name)s” must be a number.") % {"name": name})
+    return value
+
+
+def _str_field(frame: dict[str, Any], name: str) -> str:
+    value = frame.get(name)
+    if not isinstance(value, str):
+        raise FrameError("invalid", _("The field “%(name)s” must be text.") % {"name": name})
+    return value
+
+
+def _client_id(frame: dict[str, Any]) -> str:
+    value = frame.get("client_id")
+    if not isinstance(value, str) or not 1 <= len(value) <= CLIENT_ID_MAX:
+        raise FrameError(
+            "invalid",
+            _("The field “client_id” must be text of 1 to %(max)d characters.")
+            % {"max": CLIENT_ID_MAX},
+        )
+    return value
+
+
+def _ref(frame: dict[str, Any]) -> str | int | None:
+    """The client's reference to echo in the answer: ``client_id`` for creates, else ``id``."""
+    for key in ("client_id", "id"):
+        value = frame.get(key)
+        if isinstance(value, str) and 0 < len(value) <= REF_MAX:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _session_store_class() -> Any:
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+class ThreadConsumer(AsyncWebsocketConsumer):
+    """``ws/threads/<thread_id>/``: a thread's live events, and posting into it."""
+
+    # No channel-layer channel per socket: an alias that is not configured makes channels skip
+    # it; the hub is this socket's only path to the layer.
+    channel_layer_alias = "__hub_only__"
+
+    thread_id: int
+    group: str
+    #: Hub deliveries held back while a replay is being sent (None: deliver at once).
+    _buffer: list[dict[str, Any]] | None = None
+    _subscribed = False
+    _closing = False
+    _moderator = False
+
+    # --- connect --------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
+        self.group = group_name("thread", self.thread_id)
+        self.bucket = TokenBucket()
+        self.language = settings.LANGUAGE_CODE
+        self.hub = get_hub()
+        try:
+            info = await self._authorise_connect()
+        except Http404:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        except (PermissionDenied, Refused):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        except Exception:
+            logger.exception("live thread %s: connect failed", self.thread_id)
+            await self.close(code=1011)
+            return
+        await self.accept()
+        after, after_error = self._parse_after()
+        self._buffer = []
+        await self._subscribe(moderator=info["can_moderate"])
+        try:
+            outcome = await self._hello(info, after)
+        except Exception:
+            logger.exception("live thread %s: hello failed", self.thread_id)
+            await self._unsubscribe()
+            await self.close(code=1011)
+            return
+        await self._send_outcome(outcome)
+        if after_error is not None:
+            await self._send_frame({"type": "error", "code": "invalid", "message": after_error})
+        await self._flush_buffer(outcome.replay_through)
+
+    def _parse_after(self) -> tuple[int | None, str | None]:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        values = query.get("after")
+        if not values:
+            return None, None
+        if _AFTER.fullmatch(values[-1]):
+            return int(values[-1]), None
+        with translation.override(self.language):
+            message = _("“after” must be a sequence number; nothing was replayed.")
+        return None, message
+
+    @database_sync_to_async
+    def _authorise_connect(self) -> dict[str, Any]:
+        user = self._current_user()
+        thread = permissions.access_thread(user, self.thread_id)
+        self._remember(user, thread.forum)
+        return {
+            "can_moderate": permissions.can_moderate(user, thread.forum),
+            "can_post": self._can_post(user, thread),
+        }
+
+    def _remember(self, user: Any, forum: Forum) -> None:
+        """Who is behind the socket, for presence and for error messages (sync side)."""
+        self.language = getattr(user, "language", None) or settings.LANGUAGE_CODE
+        self.member_id = user.pk if user.is_authenticated else None
+        self.show_names = bool(forum.show_presence_names)
+        self.display_name = user.display_name if user.is_authenticated else None
+
+    @staticmethod
+    def _can_post(user: Any, thread: Thread) -> bool:
+        return (
+            permissions.can_participate(user, thread.forum)
+            and thread.forum.state == Forum.State.OPEN
+            and not thread.locked
+        )
+
+    @database_sync_to_async
+    def _hello(self, info: dict[str, Any], after: int | None) -> Outcome:
+        thread = Thread.objects.get(pk=self.thread_id)
+        outcome = Outcome()
+        outcome.frames.append(
+            {
+                "type": "hello",
+                "protocol": 1,
+                "thread": thread.pk,
+                "seq": thread.last_seq,
+                "locked": thread.locked,
+                "online": self.hub.presence_count(self.group),
+                "can_post": info["can_post"],
+                "can_moderate": info["can_moderate"],
+                "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
+            }
+        )
+        user = self._current_user()
+        self._replay(outcome, user, thread, after)
+        return outcome
+
+    def _replay(self, outcome: Outcome, user: Any, thread: Thread, after: int | None) -> None:
+        """Append what a client at ``after`` misses, then ``synced`` (sync side)."""
+        last = thread.last_seq
+        outcome.replay_through = last
+        if after is None:
+            outcome.frames.append({"type": "synced", "thread": thread.pk, "seq": last})
+            return
+        if after > last or last - after > REPLAY_LIMIT:
+            outcome.frames.append(
+                {
+                    "type": "reset",
+                    "thread": thread.pk,
+                    "seq": last,
+                    "reason": "ahead" if after > last else "too_far_behind",
+                }
+            )
+            return
+        events = selectors.events_after(thread=thread, after=after, limit=REPLAY_LIMIT, user=user)
+        for event in events:
+            outcome.texts.append(encode(event))
+            last = max(last, int(event.get("seq", 0)))
+        outcome.replay_through = last
+        outcome.frames.append({"type": "synced", "thread": thread.pk, "seq": last})
+
+    # --- the hub --------------------------------------------------------------------------------
+
+    async def _subscribe(self, *, moderator: bool) -> None:
+        self._moderator = moderator
+        self._subscribed = True
+        await self.hub.subscribe(
+            self.group,
+            self,
+            audience=MODERATOR if moderator else MEMBER,
+            member_id=self.member_id,
+            name=self.display_name if self.show_names else None,
+            presence={"thread": self.thread_id},
+            show_names=self.show_names,
+        )
+
+    async def _unsubscribe(self) -> None:
+        if self._subscribed:
+            self._subscribed = False
+            await self.hub.unsubscribe(self.group, self)
+
+    async def hub_send(self, message: dict[str, Any]) -> None:
+        if self._buffer is not None:
+            self._buffer.append(message)
+            return
+        await self.base_send(message)
+
+    async def hub_dropped(self) -> None:
+        self._subscribed = False
+        await self._close(CLOSE_DROPPED)
+
+    async def _flush_buffer(self, through: int | None) -> None:
+        """Send what the hub delivered during a replay, minus what the replay already covered."""
+        buffer = self._buffer or []
+        while buffer:
+            message = buffer.pop(0)
+            if through is not None:
+                try:
+                    seq = json.loads(message["text"]).get("seq")
+                except (ValueError, AttributeError):
+                    seq = None
+                if isinstance(seq, int) and seq <= through:
+                    continue
+            await self.base_send(message)
+        # No await between the last check and this: nothing delivered meanwhile is lost.
+        self._buffer = None
+
+    # --- frames from the client -----------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._closing:
+            return
+        ref: str | int | None = None
+        buffering = False
+        through: int | None = None
+        try:
+            frame = self._decode(text_data, bytes_data)
+            ref = _ref(frame)
+            with translation.override(self.language):
+                if not self.bucket.take():
+                    raise FrameError(
+                        "rate_limited", _("Too many messages at once. Please wait a moment.")
+                    )
+                kind = frame.get("type")
+                if not isinstance(kind, str) or kind not in self.HANDLERS:
+                    raise FrameError("invalid", _("Unknown message type."))
+            if kind == "resync" and self._buffer is None:
+                # Live events wait until the replay is out, so the client sees them in order.
+                self._buffer = []
+                buffering = True
+            outcome = await self._handle(kind, frame, ref)
+            through = outcome.replay_through
+            if outcome.moderator != self._moderator and self._subscribed:
+                await self._subscribe(moderator=outcome.moderator)
+            await self._send_outcome(outcome)
+        except FrameError as exc:
+            await self._send_error(exc.code, exc.message, ref)
+        except Refused as exc:
+            await self._send_error("forbidden", str(exc), ref)
+            await self._close(CLOSE_FORBIDDEN)
+        except Exception:
+            logger.exception("live thread %s: a frame failed", self.thread_id)
+            with translation.override(self.language):
+                message = _("Something went wrong on the server. Please try again.")
+            await self._send_error("internal", message, ref)
+        finally:
+            if buffering:
+                if self._closing:
+                    self._buffer = None
+                else:
+                    await self._flush_buffer(through)
+
+    def _decode(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        with translation.override(self.language):
+            if text_data is None:
+                raise FrameError("invalid", _("Messages must be JSON text, not binary."))
+            limit = settings.WS_MAX_FRAME_BYTES
+            if len(text_data) > limit or (
+                len(text_data) * 4 > limit and len(text_data.encode("utf-8")) > limit
+            ):
+                raise FrameError(
+                    "too_long",
+                    _("The message is too large (at most %(kib)d KiB).") % {"kib": limit // 1024},
+                )
+            try:
+                frame = json.loads(text_data)
+            except (ValueError, RecursionError):
+                raise FrameError("invalid", _("The message is not valid JSON.")) from None
+            if not isinstance(frame, dict):
+                raise FrameError("invalid", _("The message must be a JSON object.")) from None
+        return frame
+
+    HANDLERS = frozenset(
+        {"ping", "resync", "post.create", "post.edit", "post.delete", "reaction.toggle"}
+    )
+    WRITES = frozenset({"post.create", "post.edit", "post.delete", "reaction.toggle"})
+
+    @database_sync_to_async
+    def _handle(self, kind: str, frame: dict[str, Any], ref: str | int | None) -> Outcome:
+        """Re-authorise, then answer one frame (runs in the database thread)."""
+        with translation.override(self.language):
+            user = self._current_user()
+            if user.is_authenticated and user.language:
+                self.language = user.language
+                translation.activate(self.language)
+            try:
+                thread = permissions.access_thread(user, self.thread_id)
+            except (Http404, PermissionDenied):
+                raise Refused(_("You no longer have access to this thread.")) from None
+            outcome = Outcome(moderator=permissions.can_moderate(user, thread.forum))
+            try:
+                self._answer(outcome, kind, frame, ref, user, thread)
+            except ServiceError as exc:
+                outcome.frames.append(self._with_ref(exc.as_frame(), ref))
+            except FrameError as exc:
+                error = {"type": "error", "code": exc.code, "message": exc.message}
+                outcome.frames.append(self._with_ref(error, ref))
+            return outcome
+
+    def _answer(
+        self,
+        outcome: Outcome,
+        kind: str,
+        frame: dict[str, Any],
+        ref: str | int | None,
+        user: Any,
+        thread: Thread,
+    ) -> None:
+        if kind == "ping":
+            outcome.frames.append(self._with_ref({"type": "pong"}, ref))
+            return
+        if kind == "resync":
+            after = _int_field(frame, "after", minimum=0)
+            self._replay(outcome, user, thread, after)
+            return
+        if not user.is_authenticated:
+            raise ServiceError("forbidden", _("Please sign in to take part."))
+        if kind == "post.create":
+            client_id = _client_id(frame)
+            body = _str_field(frame, "body")
+            reply_to = frame.get("reply_to")
+            if reply_to is not None:
+                reply_to = _int_field(frame, "reply_to")
+            thread = self._for_write(user)
+            post, _created = services.post_create(
+                actor=user, thread=thread, body=body, client_id=client_id, reply_to_id=reply_to
+            )
+            outcome.frames.append(
+                {
+                    "type": "ack",
+                    "client_id": client_id,
+                    "post": post.pk,
+                    "seq": post.seq,
+                    "state": str(post.state),
+                }
+            )
+            return
+        post_id = _int_field(frame, "post")
+        body = _str_field(frame, "body") if kind == "post.edit" else ""
+        self._for_write(user)
+        post = self._post(user, post_id)
+        ack: dict[str, Any] = {"type": "ack", "post": post.pk}
+        if kind == "post.edit":
+            services.post_edit(actor=user, post=post, body=body)
+        elif kind == "post.delete":
+            services.post_delete(actor=user, post=post)
+        else:
+            reacted, count = services.reaction_toggle(actor=user, post=post)
+            ack.update(reacted=reacted, reactions=count)
+        outcome.frames.append(self._with_ref(ack, ref))
+
+    def _for_write(self, user: Any) -> Thread:
+        try:
+            return permissions.access_thread(user, self.thread_id, for_write=True)
+        except Http404:
+            raise Refused(_("You no longer have access to this thread.")) from None
+        except PermissionDenied:
+            raise ServiceError("forbidden", _("You may not take part in this forum.")) from None
+
+    def _post(self, user: Any, post_id: int) -> Any:
+        try:
+            post = permissions.access_post(user, post_id)
+        except (Http404, PermissionDenied):
+            post = None
+        if post is None or post.thread_id != self.thread_id:
+            raise ServiceError("not_found", _("This post does not exist in this thread."))
+        return post
+
+    def _current_user(self) -> Any:
+        """The member behind the socket as of now (sync side); raises Refused when gone.
+
+        The session must still exist and still verify (a password change or a logout ends it),
+        and the account must be active, exactly as for an HTTP request.
+        """
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            from django.contrib.auth.models import AnonymousUser
+
+            return AnonymousUser()
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if not key:
+            raise Refused(_("Your session has ended. Please sign in again."))
+        fresh = get_user(SimpleNamespace(session=_session_store_class()(session_key=key)))
+        if not fresh.is_authenticated or fresh.pk != user.pk or not fresh.is_active:
+            raise Refused(_("Your session has ended. Please sign in again."))
+        return fresh
+
+    # --- sending --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _with_ref(frame: dict[str, Any], ref: str | int | None) -> dict[str, Any]:
+        if ref is not None and "ref" not in frame:
+            frame["ref"] = ref
+        return frame
+
+    async def _send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=encode(frame))
+
+    async def _send_error(self, code: str, message: str, ref: str | int | None) -> None:
+        if self._closing:
+            return
+        frame = {"type": "error", "code": code, "message": str(message)}
+        await self._send_frame(self._with_ref(frame, ref))
+
+    async def _send_outcome(self, outcome: Outcome) -> None:
+        """Frames in order: a ``hello`` first, then the replayed events, then the rest."""
+        frames = list(outcome.frames)
+        if frames and frames[0]["type"] == "hello":
+            await self._send_frame(frames.pop(0))
+        for text in outcome.texts:
+            await self.send(text_data=text)
+        for frame in frames:
+            await self._send_frame(frame)
+
+    async def _close(self, code: int) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        await self._unsubscribe()
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        self._closing = True
+        await self._unsubscribe()

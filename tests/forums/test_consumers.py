@@ -1,0 +1,498 @@
+"""The live thread consumer, over the real ASGI stack (origin check, session cookie, routing).
+
+Personas: alice and bob are members who may post in the members' forum; olga is a guest with
+no grant (an outsider); sam is staff and opens the forums. Each test states the rights it changes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from deliberation.asgi import application
+from deliberation.hub import get_hub, reset_hub
+from forums import consumers, services
+from forums.models import Forum, Post, ThreadEvent
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")
+TIMEOUT = 3
+
+
+@pytest.fixture(autouse=True)
+async def _fresh_hub():
+    """Each test's event loop gets its own hub and an empty in-memory layer."""
+    reset_hub(None)
+    yield
+    await get_hub().close()
+    reset_hub(None)
+    layer = get_channel_layer()
+    if layer is not None and hasattr(layer, "flush"):
+        await layer.flush()
+
+
+@database_sync_to_async
+def session_cookie(member: Any) -> bytes:
+    """The session cookie of ``member`` logged in through Django's test client."""
+    client = Client()
+    client.force_login(member)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@pytest.fixture
+def forum(sam):
+    return services.forum_create(actor=sam, title="Mieten", slug="mieten")
+
+
+@pytest.fixture
+def invited_forum(sam):
+    return services.forum_create(
+        actor=sam, title="Ratschlag", slug="ratschlag", visibility=Forum.Visibility.INVITED
+    )
+
+
+@pytest.fixture
+def thread(forum, alice):
+    return services.thread_create(actor=alice, forum=forum, title="Mietendeckel", body="Erster")
+
+
+def communicator(
+    thread_id: int, cookie: bytes | None = None, *, query: str = "", origin=ORIGIN
+) -> WebsocketCommunicator:
+    headers = [HOST]
+    if origin is not None:
+        headers.append(origin)
+    if cookie is not None:
+        headers.append((b"cookie", cookie))
+    path = f"/ws/threads/{thread_id}/" + (f"?{query}" if query else "")
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def receive(ws: WebsocketCommunicator) -> dict[str, Any]:
+    return await ws.receive_json_from(timeout=TIMEOUT)
+
+
+async def open_socket(thread_id: int, cookie: bytes, *, query: str = "") -> tuple[Any, dict, list]:
+    """Connect, and return the socket, its hello and the frames up to ``synced``/``reset``."""
+    ws = communicator(thread_id, cookie, query=query)
+    connected, code = await ws.connect(timeout=TIMEOUT)
+    assert connected, code
+    hello = await receive(ws)
+    assert hello["type"] == "hello"
+    frames = []
+    while True:
+        frame = await receive(ws)
+        frames.append(frame)
+        if frame["type"] in {"synced", "reset"}:
+            return ws, hello, frames
+
+
+async def next_of(ws: WebsocketCommunicator, kind: str) -> dict[str, Any]:
+    """The next frame of ``kind``, skipping presence frames (they come whenever counts change)."""
+    while True:
+        frame = await receive(ws)
+        if frame["type"] == kind:
+            return frame
+        assert frame["type"] == "presence", frame
+
+
+async def frames_until(ws: WebsocketCommunicator, kind: str) -> list[dict[str, Any]]:
+    frames = []
+    while True:
+        frame = await receive(ws)
+        if frame["type"] == "presence":
+            continue
+        frames.append(frame)
+        if frame["type"] == kind:
+            return frames
+
+
+async def assert_usable(ws: WebsocketCommunicator) -> None:
+    await ws.send_json_to({"type": "ping", "id": "p"})
+    assert await next_of(ws, "pong") == {"type": "pong", "ref": "p"}
+
+
+async def assert_closed(ws: WebsocketCommunicator, code: int) -> None:
+    while True:
+        output = await ws.receive_output(timeout=TIMEOUT)
+        if output["type"] == "websocket.close":
+            assert output.get("code") == code
+            return
+
+
+# --- connecting ---------------------------------------------------------------------------------
+
+
+async def test_hello_reports_the_thread_state(thread, alice):
+    ws, hello, frames = await open_socket(thread.pk, await session_cookie(alice))
+    assert hello == {
+        "type": "hello",
+        "protocol": 1,
+        "thread": thread.pk,
+        "seq": 1,
+        "locked": False,
+        "online": 1,
+        "can_post": True,
+        "can_moderate": False,
+        "max_frame_bytes": 64 * 1024,
+    }
+    assert frames == [{"type": "synced", "thread": thread.pk, "seq": 1}]
+    await ws.disconnect()
+
+
+async def test_anonymous_visitors_of_a_members_forum_are_refused(thread):
+    ws = communicator(thread.pk)
+    connected, code = await ws.connect(timeout=TIMEOUT)
+    assert not connected
+    assert code == consumers.CLOSE_NOT_FOUND
+
+
+async def test_an_outsider_is_refused(thread, olga):
+    ws = communicator(thread.pk, await session_cookie(olga))
+    connected, code = await ws.connect(timeout=TIMEOUT)
+    assert (connected, code) == (False, consumers.CLOSE_NOT_FOUND)
+
+
+async def test_a_missing_thread_is_refused(alice):
+    ws = communicator(999_999, await session_cookie(alice))
+    assert await ws.connect(timeout=TIMEOUT) == (False, consumers.CLOSE_NOT_FOUND)
+
+
+async def test_a_foreign_origin_is_refused(thread, alice):
+    ws = communicator(
+        thread.pk, await session_cookie(alice), origin=(b"origin", b"https://evil.example")
+    )
+    connected, _code = await ws.connect(timeout=TIMEOUT)
+    assert not connected
+
+
+async def test_a_missing_origin_is_refused(thread, alice):
+    ws = communicator(thread.pk, await session_cookie(alice), origin=None)
+    connected, _code = await ws.connect(timeout=TIMEOUT)
+    assert not connected
+
+
+# --- posting ------------------------------------------------------------------------------------
+
+
+async def test_a_post_is_acked_and_reaches_both_members(thread, alice, bob):
+    ws_a, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    ws_b, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws_b.send_json_to({"type": "post.create", "client_id": "c-1", "body": "Hallo **Welt**"})
+    frames_b = await frames_until(ws_b, "ack")
+    ack = frames_b[-1]
+    post = await database_sync_to_async(Post.objects.get)(client_id="c-1")
+    assert ack == {
+        "type": "ack",
+        "client_id": "c-1",
+        "post": post.pk,
+        "seq": 2,
+        "state": "published",
+    }
+    created_a = await next_of(ws_a, "post.created")
+    created_b = (
+        frames_b[0]
+        if frames_b[0]["type"] == "post.created"
+        else await next_of(ws_b, "post.created")
+    )
+    for created in (created_a, created_b):
+        assert created["seq"] == 2
+        assert created["thread"] == thread.pk
+        assert created["post"]["id"] == post.pk
+        assert created["post"]["body_html"] == "<p>Hallo <strong>Welt</strong></p>"
+        assert created["post"]["author"]["display_name"] == "Bob"
+    await ws_a.disconnect()
+    await ws_b.disconnect()
+
+
+async def test_a_retried_create_gets_the_same_ack_and_makes_one_post(thread, alice, bob):
+    ws_a, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    ws_b, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    frame = {"type": "post.create", "client_id": "retry-1", "body": "Nur einmal"}
+    await ws_b.send_json_to(frame)
+    first = await next_of_ack(ws_b)
+    await ws_b.send_json_to(frame)
+    second = await next_of_ack(ws_b)
+    assert first == second
+    assert await database_sync_to_async(Post.objects.filter(client_id="retry-1").count)() == 1
+    assert (await next_of(ws_a, "post.created"))["seq"] == 2
+    await ws_a.send_json_to({"type": "ping"})
+    # Nothing but the pong (and perhaps presence) follows: no second post.created.
+    assert (await next_of(ws_a, "pong")) == {"type": "pong"}
+    await ws_a.disconnect()
+    await ws_b.disconnect()
+
+
+async def next_of_ack(ws: WebsocketCommunicator) -> dict[str, Any]:
+    while True:
+        frame = await receive(ws)
+        if frame["type"] == "ack":
+            return frame
+        assert frame["type"] != "error", frame
+
+
+async def test_edit_delete_and_reactions_are_acked_and_broadcast(thread, alice, bob):
+    ws_a, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    ws_b, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    first = await database_sync_to_async(Post.objects.get)(thread=thread)
+    await ws_b.send_json_to({"type": "reaction.toggle", "post": first.pk, "id": 7})
+    assert await next_of_ack(ws_b) == {
+        "type": "ack",
+        "post": first.pk,
+        "reacted": True,
+        "reactions": 1,
+        "ref": 7,
+    }
+    changed = await next_of(ws_a, "reaction.changed")
+    assert changed["post"] == {"id": first.pk, "reactions": 1}
+    await ws_a.send_json_to({"type": "post.edit", "post": first.pk, "body": "Geändert"})
+    assert (await next_of_ack(ws_a))["post"] == first.pk
+    edited = await next_of(ws_b, "post.edited")
+    assert edited["post"]["body_html"] == "<p>Geändert</p>"
+    await ws_a.send_json_to({"type": "post.delete", "post": first.pk})
+    assert (await next_of_ack(ws_a))["post"] == first.pk
+    deleted = await next_of(ws_b, "post.deleted")
+    assert deleted["post"]["deleted"] is True
+    assert deleted["post"]["body_html"] == ""
+    await ws_a.disconnect()
+    await ws_b.disconnect()
+
+
+async def test_editing_someone_elses_post_is_refused_and_the_socket_stays(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    first = await database_sync_to_async(Post.objects.get)(thread=thread)
+    await ws.send_json_to({"type": "post.edit", "post": first.pk, "body": "Meins!", "id": "e"})
+    error = await next_of(ws, "error")
+    assert error["code"] == "forbidden"
+    assert error["ref"] == "e"
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+# --- replay -------------------------------------------------------------------------------------
+
+
+async def _post_many(thread, member, n: int) -> None:
+    def run():
+        for i in range(n):
+            services.post_create(
+                actor=member, thread=thread, body=f"Beitrag {i}", client_id=f"m{i}"
+            )
+
+    await database_sync_to_async(run)()
+
+
+async def test_connecting_after_k_replays_the_missed_events_in_order(thread, alice, bob, settings):
+    settings.POST_RATE_LIMIT = 100
+    await _post_many(thread, bob, 5)  # seq 2..6
+    ws, hello, frames = await open_socket(thread.pk, await session_cookie(alice), query="after=3")
+    assert hello["seq"] == 6
+    assert [f["seq"] for f in frames[:-1]] == [4, 5, 6]
+    assert all(f["type"] == "post.created" for f in frames[:-1])
+    assert frames[-1] == {"type": "synced", "thread": thread.pk, "seq": 6}
+    await ws.disconnect()
+
+
+async def test_resync_over_an_open_socket_replays_the_range(thread, alice, bob, settings):
+    settings.POST_RATE_LIMIT = 100
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await _post_many(thread, bob, 3)  # seq 2..4, also delivered live
+    await ws.send_json_to({"type": "resync", "after": 2})
+    frames = await frames_until(ws, "synced")
+    replayed = [f["seq"] for f in frames if f["type"] == "post.created"]
+    # The live frames of 2..4 may come first; the replay of 3..4 follows, in order.
+    assert replayed[-2:] == [3, 4]
+    assert frames[-1] == {"type": "synced", "thread": thread.pk, "seq": 4}
+    await ws.disconnect()
+
+
+async def test_a_client_too_far_behind_is_told_to_reload(thread, alice, bob, settings, monkeypatch):
+    settings.POST_RATE_LIMIT = 100
+    monkeypatch.setattr(consumers, "REPLAY_LIMIT", 2)
+    await _post_many(thread, bob, 3)
+    ws, _hello, frames = await open_socket(thread.pk, await session_cookie(alice), query="after=0")
+    assert frames == [{"type": "reset", "thread": thread.pk, "seq": 4, "reason": "too_far_behind"}]
+    await ws.disconnect()
+
+
+async def test_an_invalid_after_is_an_error_and_replays_nothing(thread, alice):
+    ws = communicator(thread.pk, await session_cookie(alice), query="after=abc")
+    assert (await ws.connect(timeout=TIMEOUT))[0]
+    assert (await receive(ws))["type"] == "hello"
+    assert (await receive(ws)) == {"type": "synced", "thread": thread.pk, "seq": 1}
+    error = await receive(ws)
+    assert error["type"] == "error"
+    assert error["code"] == "invalid"
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+# --- re-authorisation ---------------------------------------------------------------------------
+
+
+async def test_a_revoked_view_right_refuses_the_next_frame_and_closes(invited_forum, sam, olga):
+    def setup():
+        services.forum_grant(actor=sam, forum=invited_forum, member=olga, right="participate")
+        return services.thread_create(actor=sam, forum=invited_forum, title="T", body="B")
+
+    thread = await database_sync_to_async(setup)()
+    ws, hello, _ = await open_socket(thread.pk, await session_cookie(olga))
+    assert hello["can_post"] is True
+    await database_sync_to_async(services.forum_revoke)(
+        actor=sam, forum=invited_forum, member=olga, right="participate"
+    )
+    await ws.send_json_to({"type": "ping", "id": "x"})
+    error = await next_of(ws, "error")
+    assert error["code"] == "forbidden"
+    assert error["ref"] == "x"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+
+
+async def test_a_revoked_participate_right_refuses_writes_but_keeps_reading(
+    invited_forum, sam, olga
+):
+    def setup():
+        services.forum_grant(actor=sam, forum=invited_forum, member=olga, right="participate")
+        services.forum_grant(actor=sam, forum=invited_forum, member=olga, right="view")
+        return services.thread_create(actor=sam, forum=invited_forum, title="T", body="B")
+
+    thread = await database_sync_to_async(setup)()
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(olga))
+    await database_sync_to_async(services.forum_revoke)(
+        actor=sam, forum=invited_forum, member=olga, right="participate"
+    )
+    await ws.send_json_to({"type": "post.create", "client_id": "o-1", "body": "Hallo"})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("forbidden", "o-1")
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_a_deactivated_member_is_refused_and_closed(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    alice.is_active = False
+    await database_sync_to_async(alice.save)(update_fields=["is_active"])
+    await ws.send_json_to({"type": "post.create", "client_id": "d-1", "body": "Hallo"})
+    assert (await next_of(ws, "error"))["code"] == "forbidden"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+    assert not await database_sync_to_async(Post.objects.filter(client_id="d-1").exists)()
+
+
+async def test_a_logged_out_member_is_refused_and_closed(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await database_sync_to_async(Session.objects.all().delete)()
+    await ws.send_json_to({"type": "ping"})
+    assert (await next_of(ws, "error"))["code"] == "forbidden"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+
+
+# --- bad frames ---------------------------------------------------------------------------------
+
+CREATE = {"type": "post.create", "client_id": "a", "body": "x"}
+BAD_FRAMES = {
+    "over 64 KiB": ("x" * (64 * 1024 + 1), "too_long"),
+    "over 64 KiB in UTF-8 bytes": (
+        json.dumps({"type": "ping", "p": "ä" * 33_000}, ensure_ascii=False),
+        "too_long",
+    ),
+    "malformed JSON": ('{"type": "ping"', "invalid"),
+    "a JSON array": ('[{"type": "ping"}]', "invalid"),
+    "a JSON string": ('"ping"', "invalid"),
+    "no type": ('{"body": "x"}', "invalid"),
+    "an unknown type": ('{"type": "post.explode"}', "invalid"),
+    "a type that is not text": ('{"type": 5}', "invalid"),
+    "a create without client_id": ('{"type": "post.create", "body": "x"}', "invalid"),
+    "a client_id too long": (json.dumps({**CREATE, "client_id": "c" * 65}), "invalid"),
+    "a body that is not text": (json.dumps({**CREATE, "body": 5}), "invalid"),
+    "a reply_to that is not a number": (json.dumps({**CREATE, "reply_to": "1"}), "invalid"),
+    "an edit without post": ('{"type": "post.edit", "body": "x"}', "invalid"),
+    "a reaction on a boolean": ('{"type": "reaction.toggle", "post": true}', "invalid"),
+    "a reaction on a missing post": ('{"type": "reaction.toggle", "post": 999999}', "not_found"),
+    "a resync without after": ('{"type": "resync"}', "invalid"),
+    "a resync with a negative after": ('{"type": "resync", "after": -1}', "invalid"),
+    "an empty body": (json.dumps({**CREATE, "body": "   "}), "invalid"),
+    "a body too long": (json.dumps({**CREATE, "body": "x" * 10_001}), "too_long"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FRAMES))
+async def test_a_bad_frame_gets_an_error_and_the_socket_stays_usable(name, thread, alice):
+    text, code = BAD_FRAMES[name]
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_to(text_data=text)
+    error = await next_of(ws, "error")
+    assert error["code"] == code, error
+    assert error["message"]
+    await assert_usable(ws)
+    assert await database_sync_to_async(ThreadEvent.objects.count)() == 1
+    await ws.disconnect()
+
+
+async def test_a_binary_frame_gets_an_error(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_to(bytes_data=b"\x00\x01")
+    assert (await next_of(ws, "error"))["code"] == "invalid"
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_a_reply_to_a_post_of_another_thread_is_refused(thread, forum, alice, bob):
+    other = await database_sync_to_async(services.thread_create)(
+        actor=bob, forum=forum, title="Anderes", body="Dort"
+    )
+    foreign = await database_sync_to_async(Post.objects.get)(thread=other)
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to(
+        {"type": "post.create", "client_id": "r-1", "body": "Antwort", "reply_to": foreign.pk}
+    )
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", "r-1")
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_errors_are_in_the_members_language(thread, alice):
+    alice.language = "en"
+    await database_sync_to_async(alice.save)(update_fields=["language"])
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_to(text_data="[]")
+    assert (await next_of(ws, "error"))["message"] == "The message must be a JSON object."
+    await ws.disconnect()
+
+
+async def test_a_flood_of_frames_is_rate_limited(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    for _ in range(consumers.RATE_BURST + 5):
+        await ws.send_json_to({"type": "ping"})
+    codes = []
+    for _ in range(consumers.RATE_BURST + 5):
+        frame = await receive(ws)
+        while frame["type"] == "presence":
+            frame = await receive(ws)
+        codes.append(frame.get("code", frame["type"]))
+    assert "rate_limited" in codes
+    assert codes.count("pong") >= consumers.RATE_BURST
+    await ws.disconnect()
+
+
+async def test_presence_counts_people_across_sockets(thread, alice, bob):
+    ws_a, hello_a, _ = await open_socket(thread.pk, await session_cookie(alice))
+    assert hello_a["online"] == 1
+    ws_b, hello_b, _ = await open_socket(thread.pk, await session_cookie(bob))
+    assert hello_b["online"] == 2
+    await get_hub().flush_presence()
+    presence = await next_of(ws_a, "presence")
+    assert presence == {"type": "presence", "thread": thread.pk, "count": 2}
+    await ws_b.disconnect()
+    await get_hub().flush_presence()
+    assert (await next_of(ws_a, "presence"))["count"] == 1
+    await ws_a.disconnect()
