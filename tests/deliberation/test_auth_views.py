@@ -82,7 +82,8 @@ def test_the_login_error_is_in_german_for_a_german_browser(client, alice):
     )
     body = response.content.decode()
     assert response.headers["Content-Language"] == "de"
-    assert "Passwort" in body  # Django's own German message
+    assert "Beide Felder berücksichtigen die Groß-/Kleinschreibung." in body  # Django's German
+    assert 'role="alert"' in body
     assert SESSION_KEY not in client.session
 
 
