@@ -12,6 +12,7 @@ Rules (each chosen so that a re-run of the same or a newer list is safe):
   members get language ``de`` and kind ``member`` when those cells are empty.
 * Each row is written in its own transaction: a bad row changes nothing and is reported with its
   line number and reason; the other rows still import.
+* Kind and badge may be given by value (``guest``, ``fraktion``) or by label in German or English.
 * Only newly created members are invited (after their row commits); existing members are not
   mailed again; anyone can ask for a fresh link on the login page.
 """
@@ -237,28 +238,32 @@ def _clean_row(raw: dict[str, str], *, districts: _DistrictLookup) -> dict[str, 
             )
         values["language"] = language
     if raw.get("kind"):
-        values["kind"] = _choice(raw["kind"], Member.Kind, what=_("kind"))
+        values["kind"] = _choice(
+            raw["kind"], Member.Kind, unknown=_("unknown kind %(value)r (use one of: %(codes)s).")
+        )
     if raw.get("affiliation"):
-        values["affiliation"] = _choice(raw["affiliation"], Member.Affiliation, what=_("badge"))
+        values["affiliation"] = _choice(
+            raw["affiliation"],
+            Member.Affiliation,
+            unknown=_("unknown badge %(value)r (use one of: %(codes)s)."),
+        )
     return values
 
 
-def _choice(value: str, choices: Any, *, what: str) -> str:
-    """Accept a choice by its value or its English label, case-insensitively."""
-    with translation.override("en"):
-        known = {}
-        for code, label in choices.choices:
-            if code:
-                known[code.casefold()] = code
-                known[str(label).casefold()] = code
+def _choice(value: str, choices: Any, *, unknown: str) -> str:
+    """Accept a choice by its value or its label in any site language, case-insensitively."""
+    known: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in choices.choices:
+                if code:
+                    known[code.casefold()] = code
+                    known[str(label).casefold()] = code
     try:
         return known[value.casefold()]
     except KeyError:
         codes = ", ".join(code for code, _label in choices.choices if code)
-        raise RowError(
-            _("unknown %(what)s %(value)r (use one of: %(codes)s).")
-            % {"what": what, "value": value, "codes": codes}
-        ) from None
+        raise RowError(unknown % {"value": value, "codes": codes}) from None
 
 
 # --- writing ---------------------------------------------------------------------------------
