@@ -38,6 +38,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("foren/", include("forums.urls")),
     path("admin/", admin.site.urls),
     # markdownx's editor URLs, answered by our guarded views (login, rights, verified images).
     path("markdownx/", include("forums.urls_markdownx")),

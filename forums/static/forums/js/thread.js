@@ -1,0 +1,1 @@
+// Placeholder: the live thread client is written separately and replaces this file.
