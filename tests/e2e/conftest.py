@@ -14,6 +14,9 @@ context of the test makes is recorded in ``request_log``; ``assert_only_local(re
 fails on anything that left 127.0.0.1. ``browser_errors`` collects uncaught script errors and
 Content-Security-Policy refusals.
 
+Browser tests are plain (sync) functions: while Playwright's sync API lives, an asyncio loop is
+marked running in this thread, so ``async def`` tests cannot run in this package.
+
 Locally the browser tests skip when Playwright or /usr/bin/chromium is missing; under CI=true they
 fail instead (``tests.conftest.require``).
 """
