@@ -412,3 +412,22 @@ def test_a_revoked_grant_stops_a_guest_posting(gina, forum, thread, sam):
     services.forum_revoke(actor=sam, forum=forum, member=gina, right="participate")
     with refused("forbidden"):
         services.post_create(actor=gina, thread=thread, body="Nicht mehr")
+
+
+# --- demo content -----------------------------------------------------------------------------
+
+
+def test_the_demo_seed_builds_the_rent_forum_through_the_services_and_is_idempotent():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = (Thread.objects.count(), Post.objects.count(), ThreadEvent.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Thread.objects.count(), Post.objects.count(), ThreadEvent.objects.count()) == counts
+    mieten = Forum.objects.get(slug="mieten")
+    assert mieten.title == "Ratschlag Mieten und Wohnen"
+    assert mieten.threads.count() == 3
+    assert Reaction.objects.filter(post__thread__forum=mieten).count() == 8
+    assert Post.objects.filter(state=Post.State.HELD, author__kind="guest").count() == 1
