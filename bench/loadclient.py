@@ -224,7 +224,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     errors: Counter = Counter()
     run_id = spec.get("run_id", "b")
     cookies = spec["poster_cookies"]
-    poster_rate = spec.get("poster_rate", 8.0)
+    poster_rate = spec.get("poster_rate") or 8.0
     posters_needed = min(len(cookies), math.ceil(max(spec["rates"]) / poster_rate))
 
     async def listen(poster: ClientConnection) -> None:
@@ -303,6 +303,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 else:
                     lost += 1
             p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
+            seqs = [seq_of[i] for i, _ in schedule if i in seq_of]
+            delivered = sum(min(tally.counts[seq], n) for seq in seqs)
+            done = max((tally.last[seq] for seq in seqs if seq in tally.last), default=None)
             step = {
                 "rate": rate,
                 "posts": posts,
@@ -312,6 +315,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 "lost_posts": lost,
                 "missing_deliveries": missing,
                 "deliveries_expected": n * posts,
+                "frames_per_s": (
+                    round(delivered / (done - schedule[0][1])) if done is not None else None
+                ),
+                "client_us_per_frame": round(cpu * 1e6 / delivered, 2) if delivered else None,
                 "unmapped_posts": sum(1 for i, _ in schedule if i not in seq_of),
                 "sockets_closed": tally.closed - closed0,
                 "client_cpu_share": round(cpu / wall, 2),
@@ -341,7 +348,16 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     spec = json.load(sys.stdin)
-    result = asyncio.run(asyncio.wait_for(run(spec), spec.get("hard_timeout", 300)))
+    runner = asyncio.run
+    if spec.get("uvloop", True):
+        try:
+            import uvloop
+        except ImportError:
+            print("uvloop is not installed: the load client uses asyncio's loop", file=sys.stderr)
+        else:
+            runner = uvloop.run
+    result = runner(asyncio.wait_for(run(spec), spec.get("hard_timeout", 300)))
+    result["event_loop"] = "uvloop" if runner is not asyncio.run else "asyncio"
     json.dump(result, sys.stdout)
 
 

@@ -44,6 +44,8 @@ LABELS = {
 }
 SERVER_CPU, CLIENT_CPU = "0", "1"
 P99_LIMIT_MS = 250.0
+#: Far above what the load client can receive: the calibration server then measures its ceiling.
+CALIBRATE_RATE = 3000.0
 #: Posts a second per posting socket: below the consumer's per-socket frame budget (10/s).
 POSTER_RATE = 8.0
 
@@ -89,7 +91,9 @@ def our_server_available() -> bool:
 @contextlib.contextmanager
 def server(kind: str, env: dict[str, str], scratch: Path, pin: bool) -> Iterator[dict[str, Any]]:
     port = free_port()
-    if kind == "raw":
+    if kind == "calibrate":
+        argv = [sys.executable, str(BENCH / "calibrate_server.py"), "--port", str(port)]
+    elif kind == "raw":
         argv = [sys.executable, str(BENCH / "baselines" / "raw_server.py"), "--port", str(port)]
     else:
         app = {
@@ -145,7 +149,7 @@ def fanout(args: argparse.Namespace, scratch: Path, env: dict[str, str]) -> dict
     skipped = [s for s in args.servers if s not in servers]
     if skipped:
         print("our server skipped: forums/consumers.py is not routed yet", file=sys.stderr)
-    runs_needed = len(args.clients) + 1
+    runs_needed = len(args.clients) + 2
     print(f"seeding {max(args.clients)} members ...", file=sys.stderr)
     seeded = subprocess.run(
         [
@@ -190,7 +194,15 @@ def fanout(args: argparse.Namespace, scratch: Path, env: dict[str, str]) -> dict
             "server_pid": pid,
             "run_id": f"r{thread}",
             "hard_timeout": 400,
+            "uvloop": args.uvloop,
         }
+
+    clients = max(args.clients)
+    print(f"load client ceiling: {clients} clients, posts as fast as it goes", file=sys.stderr)
+    with server("calibrate", env, scratch, pin) as srv:
+        spec = spec_for(srv["port"], srv["pid"], clients, [CALIBRATE_RATE], ramp=False)
+        spec.update(poster_rate=CALIBRATE_RATE, step_seconds=0.1, min_posts=300, drain_seconds=15)
+        results["client_ceiling"] = load(spec, pin, 120)
 
     for kind in servers:
         results["fixed"][kind] = {}
@@ -281,7 +293,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
         )
         header = (
             f"| {'server':<18} | highest passing rate | first failing step (p99 ms, lost) | "
-            "server CPU at best |"
+            "server CPU at best | frames/s delivered at failing step |"
         )
         lines += [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
         for kind, ramp in fan["ramp"].items():
@@ -297,8 +309,22 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
             cpu = next(
                 (s["server_cpu_share"] for s in ramp.get("steps", []) if s["rate"] == best), "-"
             )
+            fps = "-" if not failed else f"{failed.get('frames_per_s') or 0:,}"
             lines.append(
-                f"| {LABELS[kind]:<18} | {best_text:>20} | {fail_text:>34} | {cpu!s:>18} |"
+                f"| {LABELS[kind]:<18} | {best_text:>20} | {fail_text:>34} | {cpu!s:>18} | "
+                f"{fps:>34} |"
+            )
+        ceiling = (fan.get("client_ceiling") or {}).get("steps") or []
+        if ceiling:
+            top = ceiling[0].get("frames_per_s") or 0
+            cost = ceiling[0].get("client_us_per_frame") or 0
+            full = 1e6 / cost if cost else 0
+            lines.append(
+                f"Load client ({fan['client_ceiling'].get('event_loop')}), calibration server at "
+                f"{clients} sockets: {top:,} frames/s received with "
+                f"{ceiling[0].get('client_cpu_share')} of its core; {cost:.2f} us CPU per frame, "
+                f"so about {full:,.0f} frames/s "
+                f"({full / clients:,.0f} posts/s to {clients} sockets) on a whole core."
             )
         lines.append("")
         lines += ratios(fan, args)
@@ -425,6 +451,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--page-posts", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--no-fanout", action="store_true")
     parser.add_argument("--no-page", action="store_true")
+    parser.add_argument(
+        "--no-uvloop", dest="uvloop", action="store_false", help="load client on asyncio's loop"
+    )
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not use taskset")
     parser.add_argument(
         "--postgres",
