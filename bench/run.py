@@ -21,6 +21,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,8 @@ P99_LIMIT_MS = 250.0
 CALIBRATE_RATE = 3000.0
 #: Posts a second per posting socket: below the consumer's per-socket frame budget (10/s).
 POSTER_RATE = 8.0
+#: Set BENCH_PROFILE=<dir> to record our server with py-spy (collapsed stacks) for a diagnosis.
+PROFILE_DIR = os.environ.get("BENCH_PROFILE", "")
 
 
 def _pinned(cpu: str, argv: list[str], pin: bool) -> list[str]:
@@ -102,9 +105,15 @@ def server(kind: str, env: dict[str, str], scratch: Path, pin: bool) -> Iterator
         }[kind]
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
     log_path = scratch / f"{kind}-{port}.log"
+    command = _pinned(SERVER_CPU, argv, pin)
+    if PROFILE_DIR and kind == "ours":
+        # py-spy itself runs unpinned; the server's CPU shares then read py-spy's, not daphne's.
+        out = Path(PROFILE_DIR) / f"ours-{port}.txt"
+        command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", str(out), "--"]
+        command += _pinned(SERVER_CPU, argv, pin)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            _pinned(SERVER_CPU, argv, pin),
+            command,
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -116,7 +125,7 @@ def server(kind: str, env: dict[str, str], scratch: Path, pin: bool) -> Iterator
         yield {"port": port, "pid": process.pid, "log": log_path}
     finally:
         if process.poll() is None:
-            process.terminate()
+            process.send_signal(signal.SIGINT if PROFILE_DIR and kind == "ours" else signal.SIGTERM)
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
