@@ -592,13 +592,11 @@ def thread_mark_read(*, member: Member, thread: Thread, seq: int) -> None:
     updated = ThreadVisit.objects.filter(
         thread=thread, member=member, last_seen_seq__lt=seq
     ).update(last_seen_seq=seq, updated_at=now)
-    if updated:
-        return
-    try:
-        with transaction.atomic():
-            ThreadVisit.objects.get_or_create(
-                thread=thread, member=member, defaults={"last_seen_seq": seq, "updated_at": now}
-            )
-    except IntegrityError:
-        # Another tab created it at the same moment; its position is as good as ours.
-        pass
+    if not updated:
+        # No row, or one that is already further: insert, and let an existing row win (a row
+        # created by another tab at the same moment is as good as ours). Two statements at most,
+        # no savepoint: this runs on every first visit of a thread page.
+        ThreadVisit.objects.bulk_create(
+            [ThreadVisit(thread=thread, member=member, last_seen_seq=seq, updated_at=now)],
+            ignore_conflicts=True,
+        )
