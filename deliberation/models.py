@@ -134,3 +134,32 @@ class Member(AbstractBaseUser, PermissionsMixin):
     @property
     def is_committee(self) -> bool:
         return self.groups.filter(name=COMMITTEE_GROUP).exists()
+
+
+class Notification(models.Model):
+    """Something a member is told about (a report handled, an appeal decided).
+
+    Stored as a ``verb`` and its ``params`` rather than as text, so the message is rendered in
+    the reader's language when it is shown (``deliberation.notifications.render``).
+    """
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    verb = models.CharField(_("kind"), max_length=60)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["member", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.verb} for {self.member_id}"

@@ -11,10 +11,29 @@ from __future__ import annotations
 from typing import Any, Literal
 
 ErrorCode = Literal[
-    "forbidden", "invalid", "too_long", "rate_limited", "locked", "muted", "not_found", "closed"
+    "forbidden",
+    "invalid",
+    "too_long",
+    "rate_limited",
+    "locked",
+    "muted",
+    "not_found",
+    "closed",
+    # Added for the moderation app: a case claimed by another moderator, or already handled.
+    "conflict",
 ]
 CODES: frozenset[str] = frozenset(
-    {"forbidden", "invalid", "too_long", "rate_limited", "locked", "muted", "not_found", "closed"}
+    {
+        "forbidden",
+        "invalid",
+        "too_long",
+        "rate_limited",
+        "locked",
+        "muted",
+        "not_found",
+        "closed",
+        "conflict",
+    }
 )
 
 

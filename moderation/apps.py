@@ -6,3 +6,11 @@ class ModerationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "moderation"
     verbose_name = _("Moderation")
+
+    def ready(self) -> None:
+        # Mutes and removals refuse participation; held posts open a case in the queue.
+        from forums.services import register_held_post_listener, register_participation_guard
+        from moderation import services
+
+        register_participation_guard(services.participation_guard)
+        register_held_post_listener(services.on_held_post)

@@ -1,0 +1,103 @@
+"""Who may do what in moderation (who-may); ``moderation.services`` adds when-may and state.
+
+Rules:
+
+* report a post: an active account that can view the forum and see the published post, not its
+  author, not removed from the forum. Muted members may report (a mute limits speaking, not
+  asking for help).
+* every moderation action, claims and the forum's queue: moderators of the post's forum and staff.
+* move a thread: moderators of both forums, or staff.
+* appoint or revoke moderators: staff only (the forum organisers).
+* the staff queue (every forum): staff only.
+* the public log: everyone who can view the forum.
+* appeal: the author of a hidden or rejected post, once.
+* decide an appeal: a moderator of the forum, or staff, who did not hide the post.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from forums.models import Forum, Post, Thread
+from forums.permissions import can_moderate, can_see_post, can_view_forum, is_staff
+from moderation.models import Appeal, ForumBan, Mute
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_banned(member: Any, forum: Forum) -> bool:
+    if not _active(member):
+        return False
+    return ForumBan.objects.filter(forum=forum, member=member, lifted_at__isnull=True).exists()
+
+
+def active_mute(member: Any, forum: Forum) -> Mute | None:
+    """The mute of ``member`` in ``forum`` that ends last, if one is in force now."""
+    if not _active(member):
+        return None
+    return (
+        Mute.objects.filter(
+            forum=forum, member=member, lifted_at__isnull=True, until__gt=timezone.now()
+        )
+        .order_by("-until")
+        .first()
+    )
+
+
+def can_report(user: Any, post: Post) -> bool:
+    if not _active(user):
+        return False
+    forum = post.thread.forum
+    return (
+        can_view_forum(user, forum)
+        and post.state == Post.State.PUBLISHED
+        and post.deleted_at is None
+        and can_see_post(user, post)
+        and post.author_id != user.pk
+        and not is_banned(user, forum)
+    )
+
+
+def can_moderate_forum(user: Any, forum: Forum) -> bool:
+    return can_moderate(user, forum)
+
+
+def can_move_thread(user: Any, thread: Thread, to_forum: Forum) -> bool:
+    return can_moderate(user, thread.forum) and can_moderate(user, to_forum)
+
+
+def can_manage_moderators(user: Any, forum: Forum) -> bool:
+    return is_staff(user)
+
+
+def can_view_queue(user: Any, forum: Forum | None = None) -> bool:
+    """The queue of ``forum``, or with ``forum=None`` the staff queue of every forum."""
+    if forum is None:
+        return is_staff(user)
+    return can_moderate(user, forum)
+
+
+def can_view_public_log(user: Any, forum: Forum) -> bool:
+    return can_view_forum(user, forum)
+
+
+def can_appeal(user: Any, post: Post) -> bool:
+    return (
+        _active(user)
+        and post.author_id == user.pk
+        and post.state in (Post.State.HIDDEN, Post.State.REJECTED)
+        and post.deleted_at is None
+        and not Appeal.objects.filter(post=post).exists()
+    )
+
+
+def can_decide_appeal(user: Any, appeal: Appeal) -> bool:
+    return (
+        _active(user)
+        and can_moderate(user, appeal.post.thread.forum)
+        and appeal.hidden_by_id != user.pk
+    )

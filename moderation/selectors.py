@@ -1,0 +1,223 @@
+"""Reads of moderation that pages need: the queues, the public log, moderation notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils import timezone
+
+from deliberation.models import Member
+from forums.models import Forum, ForumUserObjectPermission, Post
+from forums.permissions import MODERATE, can_moderate, checker_for
+from moderation import permissions
+from moderation.models import SEVERITY, Appeal, Case, ModerationAction, PostNote, Reason
+
+#: Urgency weights: a report's reason counts most, then how many reported it, then waiting time.
+SEVERITY_WEIGHT = 10
+REPORT_WEIGHT = 5
+REPORT_CAP = 10
+HELD_BASE = 25
+APPEAL_BASE = 30
+AGE_CAP_MINUTES = 600
+
+
+def urgency(case: Case, now: datetime | None = None) -> int:
+    """How urgent an open case is (higher first).
+
+    Reports: severity of the most severe reason x 10 (threat 70 ... other 10), plus 5 per
+    further report (at most 10), plus one per ten minutes waited (at most 60). Held posts start
+    at 25 and appeals at 30 (people wait for them), plus the same waiting time.
+    """
+    now = now or timezone.now()
+    minutes = max(0, int((now - case.opened_at).total_seconds() // 60))
+    age = min(minutes, AGE_CAP_MINUTES) // 10
+    if case.kind == Case.Kind.HELD:
+        return HELD_BASE + age
+    if case.kind == Case.Kind.APPEAL:
+        return APPEAL_BASE + age
+    severity = SEVERITY.get(case.top_reason, 1) * SEVERITY_WEIGHT
+    return severity + REPORT_WEIGHT * min(max(0, case.report_count - 1), REPORT_CAP) + age
+
+
+@dataclass
+class QueueItem:
+    case: Case
+    post: Post
+    urgency: int
+    claimed_by: Any
+    claimed_until: datetime | None
+
+    @property
+    def kind(self) -> str:
+        return self.case.kind
+
+    @property
+    def thread(self) -> Any:
+        return self.post.thread
+
+    @property
+    def forum(self) -> Forum:
+        return self.case.forum
+
+
+def _queue(cases: Any) -> list[QueueItem]:
+    now = timezone.now()
+    rows = cases.filter(status=Case.Status.OPEN).select_related(
+        "forum", "post__thread", "post__author", "claimed_by"
+    )
+    items = []
+    for case in rows:
+        holder = case.claim_holder(now)
+        items.append(
+            QueueItem(
+                case=case,
+                post=case.post,
+                urgency=urgency(case, now),
+                claimed_by=holder,
+                claimed_until=case.claimed_until if holder is not None else None,
+            )
+        )
+    items.sort(key=lambda item: (-item.urgency, item.case.opened_at, item.case.pk))
+    return items
+
+
+def queue_for_forum(*, user: Any, forum: Forum) -> list[QueueItem]:
+    """Open cases of ``forum`` (reports, held posts, appeals), most urgent first.
+
+    Raises PermissionDenied unless ``user`` moderates the forum (or is staff).
+    """
+    if not permissions.can_view_queue(user, forum):
+        raise PermissionDenied
+    return _queue(Case.objects.filter(forum=forum))
+
+
+def queue_for_staff(*, user: Any) -> list[QueueItem]:
+    """Open cases of every forum, most urgent first (staff only, else PermissionDenied)."""
+    if not permissions.can_view_queue(user, None):
+        raise PermissionDenied
+    return _queue(Case.objects.all())
+
+
+def case_reports(*, user: Any, case: Case) -> list[Any]:
+    """The reports of a case, oldest first (moderators of its forum only)."""
+    if not can_moderate(user, case.forum):
+        raise PermissionDenied
+    return list(case.reports.select_related("reporter"))
+
+
+@dataclass
+class PublicLogEntry:
+    action: str
+    action_label: str
+    reason: str
+    reason_label: str
+    created_at: datetime
+    #: The moderator's display name, only where the forum shows moderators' names.
+    moderator: str | None
+
+
+def public_log(*, user: Any, forum: Forum, limit: int = 200) -> list[PublicLogEntry]:
+    """The forum's moderation log as its readers see it: action, reason category, time, and the
+    moderator's name only if ``forum.show_moderator_names``. No texts, no members' names.
+
+    Raises PermissionDenied unless ``user`` may view the forum.
+    """
+    if not permissions.can_view_public_log(user, forum):
+        raise PermissionDenied
+    rows = ModerationAction.objects.filter(
+        Q(forum_id=forum.pk) | Q(action=ModerationAction.Kind.THREAD_MOVED, details__to=forum.pk)
+    ).select_related("actor")[:limit]
+    entries = []
+    for row in rows:
+        name = None
+        if forum.show_moderator_names:
+            name = row.actor.display_name if row.actor is not None else ""
+        entries.append(
+            PublicLogEntry(
+                action=row.action,
+                action_label=str(row.get_action_display()),
+                reason=row.reason,
+                reason_label=str(row.get_reason_display()) if row.reason else "",
+                created_at=row.created_at,
+                moderator=name,
+            )
+        )
+    return entries
+
+
+def moderation_notes(*, user: Any, posts: Iterable[Post]) -> dict[int, dict[str, str]]:
+    """For a page of posts: why each hidden or rejected one is, as ``user`` may know it.
+
+    ``{post_id: {"reason", "reason_label", "text"}}``; ``text`` (the moderator's explanation)
+    only for the post's author and the forum's moderators, else ``""``. One query.
+    """
+    posts = [p for p in posts if p.state in (Post.State.HIDDEN, Post.State.REJECTED)]
+    if not posts:
+        return {}
+    notes = {n.post_id: n for n in PostNote.objects.filter(post__in=[p.pk for p in posts])}
+    checker = checker_for(user)
+    moderates: dict[int, bool] = {}
+    result = {}
+    for post in posts:
+        note = notes.get(post.pk)
+        if note is None:
+            continue
+        forum = post.thread.forum
+        if forum.pk not in moderates:
+            moderates[forum.pk] = can_moderate(user, forum, checker=checker)
+        own = user is not None and user.is_authenticated and post.author_id == user.pk
+        result[post.pk] = {
+            "reason": note.reason,
+            "reason_label": str(Reason(note.reason).label) if note.reason else "",
+            "text": note.text if (own or moderates[forum.pk]) else "",
+        }
+    return result
+
+
+def mute_in_force(*, member: Any, forum: Forum) -> Any:
+    """The mute in force for ``member`` in ``forum`` (or None): to show its end on the page."""
+    return permissions.active_mute(member, forum)
+
+
+def queue_item(*, user: Any, kind: str, pk: int) -> QueueItem | None:
+    """One open queue item, by its case (``kind="case"``) or its post (``kind="post"``);
+    ``None`` when there is no open case or ``user`` does not moderate its forum."""
+    cases = Case.objects.filter(status=Case.Status.OPEN)
+    if kind == "case":
+        cases = cases.filter(pk=pk)
+    elif kind == "post":
+        cases = cases.filter(post_id=pk)
+    else:
+        return None
+    case = cases.select_related("forum").first()
+    if case is None or not can_moderate(user, case.forum):
+        return None
+    items = _queue(Case.objects.filter(pk=case.pk))
+    return items[0] if items else None
+
+
+def appeal_for_post(*, post: Post) -> Appeal | None:
+    """The post's appeal (there is at most one), decided or not."""
+    return Appeal.objects.filter(post=post).select_related("decided_by").first()
+
+
+def hiding_of(*, post: Post) -> PostNote | None:
+    """Why the post is hidden or rejected now (``reason``, ``text``, ``moderator``), or None.
+
+    Show ``text`` to the author and moderators only; ``moderator`` to moderators, or to anyone
+    where the forum shows moderators' names.
+    """
+    return PostNote.objects.filter(post=post).select_related("moderator").first()
+
+
+def forum_moderators(*, forum: Forum) -> list[Member]:
+    """Members holding the moderate right on ``forum`` directly (staff moderate everywhere)."""
+    ids = ForumUserObjectPermission.objects.filter(
+        content_object=forum, permission__codename=MODERATE
+    ).values("user_id")
+    return list(Member.objects.filter(pk__in=ids, is_active=True).order_by("display_name"))
