@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -93,6 +94,14 @@ def our_server_available() -> bool:
 
 @contextlib.contextmanager
 def server(kind: str, env: dict[str, str], scratch: Path, pin: bool) -> Iterator[dict[str, Any]]:
+    if kind == "ours":
+        # Others commit while a run goes on: a migration that landed since seeding is applied here.
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
     port = free_port()
     if kind == "calibrate":
         argv = [sys.executable, str(BENCH / "calibrate_server.py"), "--port", str(port)]
@@ -131,9 +140,13 @@ def server(kind: str, env: dict[str, str], scratch: Path, pin: bool) -> Iterator
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
-        tail = log_path.read_text(errors="replace")[-1500:]
-        if "Traceback" in tail or "ERROR" in tail:
-            print(f"    [{kind} log tail]\n{tail}", file=sys.stderr)
+        text = log_path.read_text(errors="replace")
+        start = text.find("Traceback")
+        if start >= 0:
+            print(
+                f"    [{kind} server log, first traceback]\n{text[start : start + 3000]}",
+                file=sys.stderr,
+            )
 
 
 def load(spec: dict[str, Any], pin: bool, timeout: float) -> dict[str, Any]:
@@ -408,6 +421,15 @@ def ratios(fan: dict[str, Any], args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def code_version() -> str:
+    """The commit plus a digest of uncommitted changes to tracked files (others work here too)."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    diff = subprocess.run(["git", "diff", "HEAD"], cwd=ROOT, capture_output=True).stdout
+    return f"{head}+{hashlib.sha1(diff).hexdigest()[:10]}" if diff else head
+
+
 def machine() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):
@@ -487,7 +509,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.time()
-    results: dict[str, Any] = {"machine": machine(), "args": vars(args)}
+    results: dict[str, Any] = {"machine": machine(), "args": vars(args), "code": code_version()}
     scratch = Path(tempfile.mkdtemp(prefix="mitmachen-bench-"))
     try:
         with contextlib.ExitStack() as stack:
@@ -507,7 +529,24 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results["seconds"] = round(time.time() - started, 1)
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    results["code_at_end"] = code_version()
     lines = report(results, args)
+    m = results["machine"]
+    lines.insert(
+        0,
+        f"Machine: {m['cpu']}, {m['cpus']} CPUs, Python {m['python']}, Django {m['django']}, "
+        f"daphne {m['daphne']}, websockets {m['websockets']}; load average "
+        f"{m['loadavg_at_start'][0]:.2f} at start, {m['loadavg_at_end'][0]:.2f} at end"
+        f"{'; servers on CPU 0, load client on CPU 1' if args.pin else '; unpinned'}; "
+        f"code {results['code']}"
+        + (
+            f" -> {results['code_at_end']} (the working tree changed during the run)"
+            if results["code_at_end"] != results["code"]
+            else ""
+        )
+        + "\n",
+    )
     results["report"] = lines
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
