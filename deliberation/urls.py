@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("profil/", views.profile, name="profile"),
+    path("benachrichtigungen/", views.notifications, name="notifications"),
+    path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
     path("sprache/", views.set_language, name="set_language"),
     path("anmelden/", auth_views.LoginView.as_view(), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
@@ -39,6 +41,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("foren/", include("forums.urls")),
+    path("moderation/", include("moderation.urls")),
     path("admin/", admin.site.urls),
     # markdownx's editor URLs, answered by our guarded views (login, rights, verified images).
     path("markdownx/", include("forums.urls_markdownx")),

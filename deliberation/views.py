@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import IntegrityError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from deliberation import notifications as notices
 from deliberation import selectors, services
 from deliberation.forms import ProfileForm
-from deliberation.models import Member
+from deliberation.models import Member, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +120,46 @@ async def healthz(request: HttpRequest) -> HttpResponse:
         checks["channel_layer"] = False
     status = 200 if all(checks.values()) else 503
     return JsonResponse({"status": "ok" if status == 200 else "failing", **checks}, status=status)
+
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The member's notifications, newest first, worded in the language of the page."""
+    rows = Notification.objects.filter(member=request.user).order_by("-created_at", "-id")
+    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    language = translation.get_language()
+    entries = [
+        {"notification": row, "text": notices.render(row, language=language)}
+        for row in page.object_list
+    ]
+    return render(
+        request,
+        "deliberation/notifications.html",
+        {
+            "page_obj": page,
+            "entries": entries,
+            "unread_count": notices.unread_for(member=request.user).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (``id``) or all of them as read."""
+    raw = request.POST.get("id")
+    ids = None
+    if raw is not None:
+        if not raw.isdigit():
+            messages.error(request, _("This notification does not exist."))
+            return redirect("notifications")
+        ids = [int(raw)]
+    notices.mark_read(member=request.user, ids=ids)
+    if ids is None:
+        messages.success(request, _("All notifications are marked as read."))
+    else:
+        messages.success(request, _("The notification is marked as read."))
+    return redirect("notifications")

@@ -1,0 +1,179 @@
+"""The live moderation queue: ``ws/moderation/<forum_id>/`` and ``ws/moderation/staff/``.
+
+Only the forum's moderators (and staff) may connect; staff alone may open the staff queue. Events
+(``queue.changed``, ``queue.removed``, built in ``moderation.events`` and sent by the services after
+commit) reach the socket through this process's hub with the moderator audience; the socket has no
+channel-layer channel of its own.
+
+Every frame from the client re-authorises: the session must still exist, the account be active and
+the right still held. A moderator whose right was revoked gets ``error``/``forbidden`` on the next
+frame and the socket is closed. The page's script sends a ``ping`` every 30 seconds, so a revoked
+moderator stops receiving the queue within that time even when idle. The socket carries no writes:
+the moderator acts through the page's plain forms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from deliberation.hub import get_hub
+from deliberation.live import MODERATOR, encode, group_name
+from forums import permissions
+from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
+from forums.models import Forum
+from moderation.permissions import can_view_queue
+
+logger = logging.getLogger(__name__)
+
+#: The staff queue's group key (``modqueue.staff``); forum queues use the forum's id.
+STAFF = "staff"
+
+
+class Refused(Exception):
+    """The socket's user may not (or no longer) see this queue."""
+
+
+class QueueConsumer(AsyncWebsocketConsumer):
+    """One moderator's view of one queue; receives the queue's events, sends only ``pong``."""
+
+    channel_layer_alias = "__hub_only__"
+
+    forum_id: int | None
+    group: str
+    _subscribed = False
+    _closing = False
+
+    async def connect(self) -> None:
+        raw = self.scope["url_route"]["kwargs"].get("forum_id")
+        self.forum_id = None if raw is None else int(raw)
+        self.group = group_name("modqueue", STAFF if self.forum_id is None else self.forum_id)
+        self.language = settings.LANGUAGE_CODE
+        self.bucket = TokenBucket()
+        self.hub = get_hub()
+        try:
+            await self._authorise()
+        except Refused:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        except Forum.DoesNotExist:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        except Exception:
+            logger.exception("moderation queue %s: connect failed", self.group)
+            await self.close(code=1011)
+            return
+        await self.accept()
+        self._subscribed = True
+        await self.hub.subscribe(self.group, self, audience=MODERATOR)
+        await self._send_frame({"type": "hello", "queue": self.forum_id or STAFF})
+
+    # --- authorisation (database thread) --------------------------------------------------------
+
+    @database_sync_to_async
+    def _authorise(self) -> None:
+        user = self._current_user()
+        if user.is_authenticated and user.language:
+            self.language = user.language
+        if self.forum_id is None:
+            if not can_view_queue(user, None):
+                raise Refused
+            return
+        forum = Forum.objects.filter(pk=self.forum_id).first()
+        if forum is None:
+            # Moderators of nothing learn nothing: unknown forums are refused like foreign ones.
+            if not permissions.is_staff(user):
+                raise Refused
+            raise Forum.DoesNotExist
+        if not can_view_queue(user, forum):
+            raise Refused
+
+    def _current_user(self) -> Any:
+        """The member behind the socket now; anonymous when the session ended or changed."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return AnonymousUser()
+        key = getattr(self.scope.get("session"), "session_key", None)
+        if not key:
+            return AnonymousUser()
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        fresh = get_user(SimpleNamespace(session=store(session_key=key)))
+        if not fresh.is_authenticated or fresh.pk != user.pk or not fresh.is_active:
+            return AnonymousUser()
+        return fresh
+
+    # --- the hub --------------------------------------------------------------------------------
+
+    async def hub_send(self, message: dict[str, Any]) -> None:
+        if not self._closing:
+            await self.base_send(message)
+
+    async def hub_dropped(self) -> None:
+        self._subscribed = False
+        await self._close(CLOSE_DROPPED)
+
+    # --- frames from the client -----------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._closing:
+            return
+        try:
+            await self._authorise()
+        except (Refused, Forum.DoesNotExist):
+            with translation.override(self.language):
+                message = _("You no longer have access to this moderation queue.")
+            await self._send_frame({"type": "error", "code": "forbidden", "message": message})
+            await self._close(CLOSE_FORBIDDEN)
+            return
+        except Exception:
+            logger.exception("moderation queue %s: a frame failed", self.group)
+            return
+        with translation.override(self.language):
+            if not self.bucket.take():
+                await self._error("rate_limited", _("Too many messages at once. Please wait."))
+                return
+            try:
+                frame = json.loads(text_data) if text_data is not None else None
+            except (ValueError, RecursionError):
+                frame = None
+            if not isinstance(frame, dict):
+                await self._error("invalid", _("The message must be a JSON object."))
+                return
+            if frame.get("type") != "ping":
+                await self._error("invalid", _("Unknown message type."))
+                return
+        await self._send_frame({"type": "pong"})
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._send_frame({"type": "error", "code": code, "message": str(message)})
+
+    async def _send_frame(self, frame: dict[str, Any]) -> None:
+        if not self._closing:
+            await self.send(text_data=encode(frame))
+
+    async def _close(self, code: int) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        await self._unsubscribe()
+        await self.close(code=code)
+
+    async def _unsubscribe(self) -> None:
+        if self._subscribed:
+            self._subscribed = False
+            await self.hub.unsubscribe(self.group, self)
+
+    async def disconnect(self, code: int) -> None:
+        self._closing = True
+        await self._unsubscribe()

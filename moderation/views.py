@@ -1,0 +1,683 @@
+"""Moderation pages: thin views that fetch through access helpers and act through the services.
+
+Everything works without JavaScript: plain forms, POST-redirect-GET, a message for every outcome.
+Every request checks the right again on the server: a moderator of one forum gets 404 for the
+objects of another (their existence stays secret), a member gets 404 or 403, an anonymous visitor
+is sent to log in. A refused change (``ServiceError``) changes nothing and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from deliberation.models import Member
+from forums import permissions
+from forums.errors import ServiceError
+from forums.models import Forum, ForumUserObjectPermission, Post, Thread
+from forums.views import login_if_anonymous
+from moderation import permissions as moderation_permissions
+from moderation import selectors, services
+from moderation.forms import (
+    ActionForm,
+    AppealDecisionForm,
+    AppealForm,
+    HideForm,
+    ModeratorGrantForm,
+    MoveForm,
+    MuteForm,
+    ReportForm,
+)
+from moderation.models import Appeal, Case, PostNote, Reason, Report
+
+LOG_PER_PAGE = 50
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _moderated_forum(user: Any, slug: str) -> Forum:
+    """The forum, if ``user`` moderates it: 404 if they may not see it, 403 if they only see it."""
+    forum = permissions.access_forum(user, slug=slug)
+    if not permissions.can_moderate(user, forum):
+        raise PermissionDenied
+    return forum
+
+
+def _moderated_post(user: Any, pk: int) -> Post:
+    post = permissions.access_post(user, pk)
+    if not permissions.can_moderate(user, post.thread.forum):
+        raise PermissionDenied
+    return post
+
+
+def _moderated_thread(user: Any, pk: int) -> Thread:
+    thread = permissions.access_thread(user, pk)
+    if not permissions.can_moderate(user, thread.forum):
+        raise PermissionDenied
+    return thread
+
+
+def _moderated_case(user: Any, pk: int) -> Case:
+    case = Case.objects.select_related("post__thread__forum").filter(pk=pk).first()
+    if case is None:
+        raise Http404("no such case")
+    _moderated_post(user, case.post_id)
+    return case
+
+
+def _moderated_appeal(user: Any, pk: int) -> Appeal:
+    appeal = Appeal.objects.select_related("post__thread__forum").filter(pk=pk).first()
+    if appeal is None:
+        raise Http404("no such appeal")
+    _moderated_post(user, appeal.post_id)
+    return appeal
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """Where to go after a POST: the ``next`` the form carried if it is ours, else ``default``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _queue_url(forum: Forum) -> str:
+    return reverse("moderation:queue", kwargs={"slug": forum.slug})
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    """Report invalid input as messages (the form sat on another page: the queue, a thread)."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _run(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    try:
+        action()
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+# --- queues ---------------------------------------------------------------------------------------
+
+
+def _decorate(items: list[Any], *, user: Any) -> list[Any]:
+    """Add what the item template shows beyond the selector's QueueItem (a few queries a page).
+
+    Each item gets its own forms with ids prefixed by the case, so the labels of one item's
+    form never point into another's.
+    """
+    cases = [item.case for item in items]
+    reports: dict[int, list[Any]] = {}
+    for report in (
+        Report.objects.filter(case__in=cases).order_by("created_at", "id") if cases else []
+    ):
+        reports.setdefault(report.case_id, []).append(report)
+    appeals = {a.case_id: a for a in Appeal.objects.filter(case__in=cases)} if cases else {}
+    notes = (
+        {n.post_id: n for n in PostNote.objects.filter(post__in=[c.post_id for c in cases])}
+        if cases
+        else {}
+    )
+    for item in items:
+        case = item.case
+        counts: dict[str, int] = {}
+        for report in reports.get(case.pk, []):
+            counts[report.reason] = counts.get(report.reason, 0) + 1
+        item.reason_counts = [
+            (Reason(reason).label, n)
+            for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        item.report_texts = [r.text for r in reports.get(case.pk, []) if r.text]
+        item.claimed_by_me = item.claimed_by is not None and item.claimed_by.pk == user.pk
+        item.appeal = appeals.get(case.pk)
+        item.note = notes.get(case.post_id)
+        item.can_decide = item.appeal is not None and moderation_permissions.can_decide_appeal(
+            user, item.appeal
+        )
+        # Ascending order = most urgent first (the live script inserts by this key).
+        item.order = (
+            f"{max(0, 999_999 - item.urgency):06d}-{case.opened_at:%Y%m%d%H%M%S}-{case.pk:010d}"
+        )
+        prefix = f"case{case.pk}-%s"
+        item.forms = {
+            "hide": HideForm(auto_id=f"hide-{prefix}"),
+            "dismiss": ActionForm(auto_id=f"dismiss-{prefix}", initial_reason=Reason.NO_VIOLATION),
+            "approve": ActionForm(auto_id=f"approve-{prefix}", initial_reason=Reason.NO_VIOLATION),
+            "reject": HideForm(auto_id=f"reject-{prefix}"),
+            "decide": AppealDecisionForm(auto_id=f"decide-{prefix}"),
+            "mute": MuteForm(auto_id=f"mute-{prefix}"),
+            "remove": ActionForm(auto_id=f"remove-{prefix}"),
+        }
+    return items
+
+
+def _queue_page(
+    request: HttpRequest, *, items: Any, forum: Forum | None, ws_path: str, queue_url: str
+) -> HttpResponse:
+    template = "moderation/queue.html"
+    if request.GET.get("teil") == "liste":
+        template = "moderation/_queue_list.html"
+    context = {
+        "forum": forum,
+        "items": _decorate(items, user=request.user),
+        "ws_path": ws_path,
+        "list_url": f"{queue_url}?teil=liste",
+        "next_url": queue_url,
+    }
+    return render(request, template, context)
+
+
+@login_if_anonymous
+@require_GET
+def forum_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    forum = _moderated_forum(request.user, slug)
+    items = selectors.queue_for_forum(user=request.user, forum=forum)
+    return _queue_page(
+        request,
+        items=items,
+        forum=forum,
+        ws_path=f"/ws/moderation/{forum.pk}/",
+        queue_url=_queue_url(forum),
+    )
+
+
+@login_if_anonymous
+@require_GET
+def staff_queue(request: HttpRequest) -> HttpResponse:
+    if not permissions.is_staff(request.user):
+        raise PermissionDenied
+    items = selectors.queue_for_staff(user=request.user)
+    return _queue_page(
+        request,
+        items=items,
+        forum=None,
+        ws_path="/ws/moderation/staff/",
+        queue_url=reverse("moderation:staff_queue"),
+    )
+
+
+@login_if_anonymous
+@require_GET
+def queue_item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """One queue item as an HTML fragment; 404 once it left the queue (the script removes it)."""
+    if kind != "case":
+        raise Http404("no such kind")
+    case = Case.objects.select_related("forum").filter(pk=pk).first()
+    if case is None or not moderation_permissions.can_view_queue(request.user, case.forum):
+        raise Http404("no such case")
+    items = [
+        item
+        for item in selectors.queue_for_forum(user=request.user, forum=case.forum)
+        if item.case.pk == case.pk
+    ]
+    if not items:
+        raise Http404("not in the queue")
+    context = {
+        "item": _decorate(items, user=request.user)[0],
+        "next_url": _next_url(request, _queue_url(case.forum)),
+    }
+    return render(request, "moderation/_queue_item.html", context)
+
+
+# --- posts ----------------------------------------------------------------------------------------
+
+
+@login_required
+def post_report(request: HttpRequest, pk: int) -> HttpResponse:
+    post = permissions.access_post(request.user, pk)
+    back = post.thread.get_absolute_url() + f"#post-{post.pk}"
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            try:
+                services.report_create(
+                    actor=request.user,
+                    post=post,
+                    reason=form.cleaned_data["reason"],
+                    text=form.cleaned_data["text"],
+                )
+            except ServiceError as error:
+                messages.error(request, error.message)
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Thank you. The moderators will look at the post; "
+                        "you will be told in your notifications what they decided."
+                    ),
+                )
+                return HttpResponseRedirect(back)
+    else:
+        form = ReportForm()
+    return render(request, "moderation/report.html", {"post": post, "form": form, "back": back})
+
+
+@login_if_anonymous
+@require_GET
+def post_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every action on one post, for its forum's moderators (reached from the thread page)."""
+    post = _moderated_post(request.user, pk)
+    forum = post.thread.forum
+    case = Case.objects.filter(post=post, status=Case.Status.OPEN).first()
+    return render(
+        request,
+        "moderation/post.html",
+        {
+            "post": post,
+            "forum": forum,
+            "case": case,
+            "note": PostNote.objects.filter(post=post).first(),
+            "mute": moderation_permissions.active_mute(post.author, forum) if post.author else None,
+            "hide_form": HideForm(),
+            "restore_form": ActionForm(initial_reason=Reason.CORRECTED),
+            "approve_form": ActionForm(initial_reason=Reason.NO_VIOLATION),
+            "reject_form": HideForm(auto_id="reject-%s"),
+            "mute_form": MuteForm(),
+            "unmute_form": ActionForm(auto_id="unmute-%s", initial_reason=Reason.CORRECTED),
+            "remove_form": ActionForm(auto_id="remove-%s"),
+            "next_url": request.get_full_path(),
+            "back": post.thread.get_absolute_url() + f"#post-{post.pk}",
+        },
+    )
+
+
+#: action slug -> (form, service call, success message); every call gets actor and post.
+POST_ACTIONS: dict[str, tuple[type, Callable[..., Any], Any]] = {
+    "ausblenden": (
+        HideForm,
+        lambda actor, post, data: services.post_hide(
+            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        ),
+        gettext_lazy("The post is hidden."),
+    ),
+    "wiederherstellen": (
+        ActionForm,
+        lambda actor, post, data: services.post_restore(
+            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        ),
+        gettext_lazy("The post is shown again."),
+    ),
+    "freigeben": (
+        ActionForm,
+        lambda actor, post, data: services.post_approve(
+            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        ),
+        gettext_lazy("The post is published."),
+    ),
+    "ablehnen": (
+        HideForm,
+        lambda actor, post, data: services.post_reject(
+            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        ),
+        gettext_lazy("The post is rejected."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in POST_ACTIONS:
+        raise Http404("no such action")
+    post = _moderated_post(request.user, pk)
+    form_class, call, success = POST_ACTIONS[action]
+    back = _next_url(request, _queue_url(post.thread.forum))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(back)
+    _run(request, lambda: call(request.user, post, form.cleaned_data), str(success))
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = _moderated_case(request.user, pk)
+    back = _next_url(request, _queue_url(case.post.thread.forum))
+    if action == "uebernehmen":
+        _run(
+            request,
+            lambda: services.case_claim(actor=request.user, case=case),
+            _("You have taken this case. Others see that you are working on it."),
+        )
+    elif action == "verwerfen":
+        form = ActionForm(request.POST)
+        if not form.is_valid():
+            _form_errors(request, form)
+        else:
+            _run(
+                request,
+                lambda: services.case_dismiss(
+                    actor=request.user,
+                    case=case,
+                    reason=form.cleaned_data["reason"],
+                    text=form.cleaned_data["text"],
+                ),
+                _("The reports are closed without action."),
+            )
+    else:
+        raise Http404("no such action")
+    return HttpResponseRedirect(back)
+
+
+# --- appeals --------------------------------------------------------------------------------------
+
+
+@login_required
+def post_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author of a hidden post asks the moderators to look again (once)."""
+    post = permissions.access_post(request.user, pk)
+    if post.author_id != request.user.pk:
+        raise PermissionDenied
+    back = post.thread.get_absolute_url() + f"#post-{post.pk}"
+    existing = Appeal.objects.filter(post=post).first()
+    if request.method == "POST":
+        form = AppealForm(request.POST)
+        if form.is_valid():
+            try:
+                services.appeal_create(
+                    actor=request.user, post=post, text=form.cleaned_data["text"]
+                )
+            except ServiceError as error:
+                messages.error(request, error.message)
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Your appeal has been sent. Another moderator will decide on it."),
+                )
+                return HttpResponseRedirect(back)
+    else:
+        form = AppealForm()
+    hiding = PostNote.objects.filter(post=post).first()
+    return render(
+        request,
+        "moderation/appeal.html",
+        {"post": post, "form": form, "back": back, "existing": existing, "hiding": hiding},
+    )
+
+
+@login_required
+@require_POST
+def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = _moderated_appeal(request.user, pk)
+    back = _next_url(request, _queue_url(appeal.post.thread.forum))
+    form = AppealDecisionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(back)
+    # Upholding the appeal means the author was right: the post is shown again.
+    uphold = form.cleaned_data["decision"] == "restore"
+    _run(
+        request,
+        lambda: services.appeal_decide(
+            actor=request.user,
+            appeal=appeal,
+            uphold=uphold,
+            reason=form.cleaned_data["reason"],
+            text=form.cleaned_data["text"],
+        ),
+        _("The post is shown again; the author is told.")
+        if uphold
+        else _("The post stays hidden; the author is told why."),
+    )
+    return HttpResponseRedirect(back)
+
+
+# --- threads --------------------------------------------------------------------------------------
+
+
+def _movable_to(user: Any, thread: Thread) -> Any:
+    forums = Forum.objects.exclude(pk=thread.forum_id).filter(state=Forum.State.OPEN)
+    if permissions.is_staff(user):
+        return forums
+    checker = permissions.checker_for(user, forums)
+    allowed = [f.pk for f in forums if permissions.can_moderate(user, f, checker=checker)]
+    return forums.filter(pk__in=allowed)
+
+
+@login_if_anonymous
+@require_GET
+def thread_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = _moderated_thread(request.user, pk)
+    return render(
+        request,
+        "moderation/thread.html",
+        {
+            "thread": thread,
+            "forum": thread.forum,
+            "lock_form": ActionForm(auto_id="lock-%s", initial_reason=Reason.HEATED),
+            "pin_form": ActionForm(auto_id="pin-%s", initial_reason=Reason.IMPORTANT),
+            "move_form": MoveForm(
+                auto_id="move-%s",
+                forums=_movable_to(request.user, thread),
+                initial={"reason": Reason.WRONG_FORUM},
+            ),
+        },
+    )
+
+
+THREAD_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+    "sperren": (services.thread_lock, gettext_lazy("The thread is locked.")),
+    "entsperren": (services.thread_unlock, gettext_lazy("The thread is open again.")),
+    "anheften": (services.thread_pin, gettext_lazy("The thread is pinned.")),
+    "loesen": (services.thread_unpin, gettext_lazy("The thread is no longer pinned.")),
+}
+
+
+@login_required
+@require_POST
+def thread_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    thread = _moderated_thread(request.user, pk)
+    back = _next_url(request, thread.get_absolute_url())
+    if action == "verschieben":
+        form = MoveForm(request.POST, forums=_movable_to(request.user, thread))
+        if not form.is_valid():
+            _form_errors(request, form)
+            return HttpResponseRedirect(reverse("moderation:thread", kwargs={"pk": thread.pk}))
+        target = form.cleaned_data["forum"]
+        moved = _run(
+            request,
+            lambda: services.thread_move(
+                actor=request.user,
+                thread=thread,
+                to_forum=target,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+            ),
+            _("The thread has been moved to “%(forum)s”.") % {"forum": target.title},
+        )
+        return HttpResponseRedirect(thread.get_absolute_url() if moved else back)
+    if action not in THREAD_ACTIONS:
+        raise Http404("no such action")
+    call, success = THREAD_ACTIONS[action]
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(back)
+    _run(
+        request,
+        lambda: call(
+            actor=request.user,
+            thread=thread,
+            reason=form.cleaned_data["reason"],
+            text=form.cleaned_data["text"],
+        ),
+        str(success),
+    )
+    return HttpResponseRedirect(back)
+
+
+# --- members of a forum ---------------------------------------------------------------------------
+
+
+def _forum_member(forum: Forum, member_pk: int) -> Member:
+    member = Member.objects.filter(pk=member_pk).first()
+    if member is None:
+        raise Http404("no such member")
+    return member
+
+
+@login_required
+@require_POST
+def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) -> HttpResponse:
+    forum = _moderated_forum(request.user, slug)
+    member = _forum_member(forum, member_pk)
+    back = _next_url(request, _queue_url(forum))
+    name = member.display_name
+    if action == "stummschalten":
+        form = MuteForm(request.POST)
+        if not form.is_valid():
+            _form_errors(request, form)
+            return HttpResponseRedirect(back)
+        _run(
+            request,
+            lambda: services.member_mute(
+                actor=request.user,
+                forum=forum,
+                member=member,
+                until=form.cleaned_data["until_at"],
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+            ),
+            _("%(name)s is muted in this forum.") % {"name": name},
+        )
+    elif action == "stummschaltung-aufheben":
+        form = ActionForm(request.POST)
+        if form.is_valid():
+            _run(
+                request,
+                lambda: services.member_unmute(
+                    actor=request.user,
+                    forum=forum,
+                    member=member,
+                    reason=form.cleaned_data["reason"],
+                    text=form.cleaned_data["text"],
+                ),
+                _("%(name)s may take part again.") % {"name": name},
+            )
+        else:
+            _form_errors(request, form)
+    elif action == "entfernen":
+        form = ActionForm(request.POST)
+        if form.is_valid():
+            _run(
+                request,
+                lambda: services.member_remove_from_forum(
+                    actor=request.user,
+                    forum=forum,
+                    member=member,
+                    reason=form.cleaned_data["reason"],
+                    text=form.cleaned_data["text"],
+                ),
+                _("%(name)s has been removed from this forum.") % {"name": name},
+            )
+        else:
+            _form_errors(request, form)
+    else:
+        raise Http404("no such action")
+    return HttpResponseRedirect(back)
+
+
+# --- the public log -------------------------------------------------------------------------------
+
+
+@login_if_anonymous
+@require_GET
+def public_log(request: HttpRequest, slug: str) -> HttpResponse:
+    """What the moderators did in a forum, for everyone who may read the forum."""
+    forum = permissions.access_forum(request.user, slug=slug)
+    entries = selectors.public_log(user=request.user, forum=forum)
+    page = Paginator(entries, LOG_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "moderation/log.html",
+        {"forum": forum, "page_obj": page, "entries": page.object_list},
+    )
+
+
+# --- moderators of a forum (staff) ----------------------------------------------------------------
+
+
+def _staff_forum(request: HttpRequest, slug: str) -> Forum:
+    if not permissions.is_staff(request.user):
+        raise PermissionDenied
+    return permissions.access_forum(request.user, slug=slug)
+
+
+def _moderators_of(forum: Forum) -> list[Member]:
+    """Members granted moderation of ``forum`` directly (staff moderate everything anyway)."""
+    ids = ForumUserObjectPermission.objects.filter(
+        content_object=forum, permission__codename=permissions.MODERATE
+    ).values("user_id")
+    return list(Member.objects.filter(pk__in=ids).order_by("display_name"))
+
+
+@login_if_anonymous
+def forum_moderators(request: HttpRequest, slug: str) -> HttpResponse:
+    forum = _staff_forum(request, slug)
+    if request.method == "POST":
+        form = ModeratorGrantForm(request.POST)
+        if form.is_valid():
+            member = Member.objects.filter(email__iexact=form.cleaned_data["email"]).first()
+            if member is None:
+                form.add_error("email", _("No member has this e-mail address."))
+            else:
+                try:
+                    services.moderator_grant(actor=request.user, forum=forum, member=member)
+                except ServiceError as error:
+                    form.add_error("email", error.message)
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s now moderates this forum.") % {"name": member.display_name},
+                    )
+                    return HttpResponseRedirect(
+                        reverse("moderation:moderators", kwargs={"slug": forum.slug})
+                    )
+    else:
+        form = ModeratorGrantForm()
+    return render(
+        request,
+        "moderation/moderators.html",
+        {
+            "forum": forum,
+            "form": form,
+            "moderators": _moderators_of(forum),
+        },
+    )
+
+
+@login_required
+@require_POST
+def moderator_revoke(request: HttpRequest, slug: str, member_pk: int) -> HttpResponse:
+    forum = _staff_forum(request, slug)
+    member = _forum_member(forum, member_pk)
+    _run(
+        request,
+        lambda: services.moderator_revoke(actor=request.user, forum=forum, member=member),
+        _("%(name)s no longer moderates this forum.") % {"name": member.display_name},
+    )
+    return HttpResponseRedirect(reverse("moderation:moderators", kwargs={"slug": forum.slug}))
