@@ -1,0 +1,197 @@
+"""The live moderation queue socket, over the real ASGI stack (origin check, session cookie).
+
+Personas: alice is a member (reports posts), bob wrote the post, mo moderates "mieten", max
+moderates only another forum, sam is staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+from django.test import Client
+
+from deliberation.asgi import application
+from deliberation.hub import get_hub, reset_hub
+from forums.consumers import CLOSE_FORBIDDEN
+from moderation import services
+from moderation.models import Reason
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")
+TIMEOUT = 3
+
+
+@pytest.fixture(autouse=True)
+async def _fresh_hub():
+    reset_hub(None)
+    cache.clear()
+    yield
+    await get_hub().close()
+    reset_hub(None)
+    layer = get_channel_layer()
+    if layer is not None and hasattr(layer, "flush"):
+        await layer.flush()
+
+
+@database_sync_to_async
+def session_cookie(member: Any) -> bytes:
+    client = Client()
+    client.force_login(member)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@pytest.fixture
+def forum(sam):
+    return factories.make_forum(actor=sam, title="Mieten", slug="mieten")
+
+
+@pytest.fixture
+def moderator(sam, forum, mo):
+    services.moderator_grant(actor=sam, forum=forum, member=mo)
+    return mo
+
+
+@pytest.fixture
+def max_(sam):
+    other = factories.make_forum(actor=sam, title="Gesundheit", slug="gesundheit")
+    member = factories.make_member(email="max@example.org", display_name="Max")
+    services.moderator_grant(actor=sam, forum=other, member=member)
+    return member
+
+
+@pytest.fixture
+def post(forum, bob):
+    thread = factories.make_thread(forum, author=bob, title="Mietendeckel", body="Erster")
+    return factories.make_post(thread, author=bob, body="Ihr seid alle doof")
+
+
+def communicator(path: str, cookie: bytes | None = None) -> WebsocketCommunicator:
+    headers = [HOST, ORIGIN]
+    if cookie is not None:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def open_queue(path: str, member: Any) -> WebsocketCommunicator:
+    ws = communicator(path, await session_cookie(member))
+    connected, code = await ws.connect(timeout=TIMEOUT)
+    assert connected, code
+    hello = await ws.receive_json_from(timeout=TIMEOUT)
+    assert hello["type"] == "hello"
+    return ws
+
+
+async def assert_closed(ws: WebsocketCommunicator, code: int) -> None:
+    while True:
+        output = await ws.receive_output(timeout=TIMEOUT)
+        if output["type"] == "websocket.close":
+            assert output.get("code") == code
+            return
+
+
+async def test_a_member_is_refused_on_the_queue_socket(forum, alice):
+    ws = communicator(f"/ws/moderation/{forum.pk}/", await session_cookie(alice))
+    assert await ws.connect(timeout=TIMEOUT) == (False, CLOSE_FORBIDDEN)
+
+
+async def test_anonymous_visitors_are_refused(forum):
+    ws = communicator(f"/ws/moderation/{forum.pk}/")
+    assert await ws.connect(timeout=TIMEOUT) == (False, CLOSE_FORBIDDEN)
+
+
+async def test_a_moderator_of_another_forum_is_refused(forum, max_):
+    ws = communicator(f"/ws/moderation/{forum.pk}/", await session_cookie(max_))
+    assert await ws.connect(timeout=TIMEOUT) == (False, CLOSE_FORBIDDEN)
+
+
+async def test_a_foreign_origin_is_refused(forum, moderator):
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/moderation/{forum.pk}/",
+        headers=[HOST, (b"origin", b"https://evil.example"), (b"cookie", b"x")],
+    )
+    connected, _code = await ws.connect(timeout=TIMEOUT)
+    assert not connected
+
+
+async def test_the_staff_queue_admits_staff_only(forum, moderator, sam):
+    ws = communicator("/ws/moderation/staff/", await session_cookie(moderator))
+    assert await ws.connect(timeout=TIMEOUT) == (False, CLOSE_FORBIDDEN)
+    staff = await open_queue("/ws/moderation/staff/", sam)
+    await staff.disconnect()
+
+
+async def test_a_moderator_receives_queue_changed_when_a_report_arrives(
+    forum, moderator, post, alice, sam
+):
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    staff = await open_queue("/ws/moderation/staff/", sam)
+    report = await database_sync_to_async(services.report_create)(
+        actor=alice, post=post, reason=Reason.INSULT
+    )
+    for socket in (ws, staff):
+        frame = await socket.receive_json_from(timeout=TIMEOUT)
+        assert frame["type"] == "queue.changed"
+        assert frame["case"] == report.case_id
+        assert frame["item"]["post"]["id"] == post.pk
+        assert frame["item"]["reports"] == 1
+    await database_sync_to_async(services.post_hide)(
+        actor=moderator, post=post, reason=Reason.INSULT
+    )
+    removed = await ws.receive_json_from(timeout=TIMEOUT)
+    assert removed == {"type": "queue.removed", "case": report.case_id, "status": "actioned"}
+    await ws.disconnect()
+    await staff.disconnect()
+
+
+async def test_a_ping_is_answered_and_other_frames_are_refused(forum, moderator):
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+    await ws.send_to(text_data="not json")
+    frame = await ws.receive_json_from(timeout=TIMEOUT)
+    assert (frame["type"], frame["code"]) == ("error", "invalid")
+    await ws.send_json_to({"type": "post.hide", "post": 1})
+    frame = await ws.receive_json_from(timeout=TIMEOUT)
+    assert (frame["type"], frame["code"]) == ("error", "invalid")
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+    await ws.disconnect()
+
+
+async def test_a_revoked_moderator_is_refused_on_the_next_frame(forum, moderator, sam):
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    await database_sync_to_async(services.moderator_revoke)(
+        actor=sam, forum=forum, member=moderator
+    )
+    await ws.send_json_to({"type": "ping"})
+    frame = await ws.receive_json_from(timeout=TIMEOUT)
+    assert (frame["type"], frame["code"]) == ("error", "forbidden")
+    await assert_closed(ws, CLOSE_FORBIDDEN)
+
+
+async def test_a_logged_out_moderator_is_refused_on_the_next_frame(forum, moderator):
+    cookie = await session_cookie(moderator)
+    ws = communicator(f"/ws/moderation/{forum.pk}/", cookie)
+    assert (await ws.connect(timeout=TIMEOUT))[0]
+    await ws.receive_json_from(timeout=TIMEOUT)
+
+    @database_sync_to_async
+    def end_sessions() -> None:
+        from django.contrib.sessions.models import Session
+
+        Session.objects.all().delete()
+
+    await end_sessions()
+    await ws.send_json_to({"type": "ping"})
+    frame = await ws.receive_json_from(timeout=TIMEOUT)
+    assert frame["code"] == "forbidden"
+    await assert_closed(ws, CLOSE_FORBIDDEN)
