@@ -1,0 +1,91 @@
+"""Moderation in a real Chromium against a real daphne: a report reaches the moderator's open
+queue live, and hiding the post takes its text off the reporter's open thread page live.
+
+alice (member) reports bob's post; mo moderates the forum sam (staff) opened. Two browser
+contexts, two sessions. Browser tests are sync; rows are committed (``daphne_live``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from forums import services as forum_services
+from moderation import services
+from moderation.models import Case
+from tests.e2e.axe import assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+LIVE_MS = 5_000
+TEXT = "Ihr seid alle doof"
+
+
+@pytest.fixture
+def post(sam, bob, mo):
+    forum = forum_services.forum_create(actor=sam, title="Mieten", slug="mieten")
+    services.moderator_grant(actor=sam, forum=forum, member=mo)
+    thread = forum_services.thread_create(
+        actor=bob, forum=forum, title="Mietendeckel", body="Erster Beitrag"
+    )
+    post, _created = forum_services.post_create(actor=bob, thread=thread, body=TEXT)
+    return post
+
+
+def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
+    new_context, login, post, alice, mo, browser_errors
+):
+    moderator = new_context().new_page()
+    login(moderator, mo)
+    moderator.goto("/moderation/mieten/")
+    # Locator assertions, not wait_for_function: polling by string would need 'unsafe-eval'.
+    expect(moderator.locator("#queue")).to_have_attribute("data-live", "on")
+    expect(moderator.locator("#queue-empty")).to_be_visible()
+    assert_accessible(moderator)
+
+    reporter = new_context().new_page()
+    login(reporter, alice)
+    reporter.goto(post.thread.get_absolute_url())
+    own_post = reporter.locator(f"#post-{post.pk}")
+    expect(own_post.locator(".post-body")).to_contain_text(TEXT)
+
+    # Report without any script of ours: a link to a plain form.
+    with reporter.expect_navigation():
+        own_post.locator("a.post-report").click()
+    reporter.check("input[name=reason][value=insult]")
+    with reporter.expect_navigation():
+        reporter.click("main form button[type=submit]")
+    expect(reporter.locator(".messages")).to_be_visible()
+    expect(reporter.locator("#thread")).to_have_attribute("data-live", "online")
+
+    # The moderator's queue shows the case without a reload, and says so.
+    case = Case.objects.get(post=post)
+    item = moderator.locator(f"#queue-case-{case.pk}")
+    expect(item).to_be_visible(timeout=LIVE_MS)
+    expect(item.locator(".queue-post")).to_contain_text(TEXT)
+    expect(moderator.locator("#queue-empty")).to_be_hidden()
+    expect(moderator.locator("#queue-live")).not_to_be_empty(timeout=LIVE_MS)
+    assert_accessible(moderator)
+
+    # The moderator hides the post with a reason (a plain form in the item).
+    item.locator("details.queue-action").first.locator("summary").click()
+    item.locator("input[name=reason][value=insult]").first.check()
+    with moderator.expect_navigation():
+        item.locator("form[action$='/ausblenden/'] button[type=submit]").click()
+    expect(moderator.locator(f"#queue-case-{case.pk}")).to_have_count(0)
+
+    # On the reporter's open page the text is replaced by the placeholder, without a reload.
+    hidden = reporter.locator(f"#post-{post.pk}")
+    expect(hidden.locator(".post-body")).not_to_contain_text(TEXT, timeout=LIVE_MS)
+    expect(hidden).to_have_attribute("data-state", "hidden")
+    expect(hidden.locator(".post-state-note")).to_be_visible()
+    assert TEXT not in reporter.locator("#posts").inner_text()
+
+    # The public log shows the action, accessibly, without the moderator's name.
+    reporter.goto("/moderation/mieten/protokoll/")
+    # Two entries: mo's appointment and the hiding.
+    expect(reporter.locator("table.moderation-log tbody tr")).to_have_count(2)
+    expect(reporter.locator("table.moderation-log thead th")).to_have_count(3)  # no name column
+    assert "Mo" not in reporter.locator("table.moderation-log tbody").inner_text().split()
+    assert_accessible(reporter)
+    assert not browser_errors, browser_errors
