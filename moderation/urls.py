@@ -7,7 +7,7 @@ its queue URL, which forum_create's slug check is the place to prevent.
 
 from django.urls import path
 
-from moderation import views
+from moderation import views, views_forum
 
 app_name = "moderation"
 
@@ -23,20 +23,20 @@ urlpatterns = [
     path("fall/<int:pk>/<slug:action>/", views.case_action, name="case_action"),
     path("einspruch/<int:pk>/entscheiden/", views.appeal_decide, name="appeal_decide"),
     # Threads: lock, pin, move.
-    path("thema/<int:pk>/", views.thread_moderate, name="thread"),
-    path("thema/<int:pk>/<slug:action>/", views.thread_action, name="thread_action"),
+    path("thema/<int:pk>/", views_forum.thread_moderate, name="thread"),
+    path("thema/<int:pk>/<slug:action>/", views_forum.thread_action, name="thread_action"),
     # Per forum: the queue, the public log, members (mute, remove) and its moderators.
     path("<slug:slug>/", views.forum_queue, name="queue"),
-    path("<slug:slug>/protokoll/", views.public_log, name="log"),
-    path("<slug:slug>/moderatoren/", views.forum_moderators, name="moderators"),
+    path("<slug:slug>/protokoll/", views_forum.public_log, name="log"),
+    path("<slug:slug>/moderatoren/", views_forum.forum_moderators, name="moderators"),
     path(
         "<slug:slug>/moderatoren/<int:member_pk>/entziehen/",
-        views.moderator_revoke,
+        views_forum.moderator_revoke,
         name="moderator_revoke",
     ),
     path(
         "<slug:slug>/mitglied/<int:member_pk>/<slug:action>/",
-        views.member_action,
+        views_forum.member_action,
         name="member_action",
     ),
 ]

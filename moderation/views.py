@@ -1,4 +1,6 @@
-"""Moderation pages: thin views that fetch through access helpers and act through the services.
+"""Moderation pages of queues, posts, cases and appeals (threads and forums: ``views_forum``).
+
+Thin views that fetch through access helpers and act through the services.
 
 Everything works without JavaScript: plain forms, POST-redirect-GET, a message for every outcome.
 Every request checks the right again on the server: a moderator of one forum gets 404 for the
@@ -14,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,10 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from deliberation.models import Member
 from forums import permissions
 from forums.errors import ServiceError
-from forums.models import Forum, ForumUserObjectPermission, Post, Thread
+from forums.models import Forum, Post, Thread
 from forums.views import login_if_anonymous
 from moderation import permissions as moderation_permissions
 from moderation import selectors, services
@@ -35,14 +35,10 @@ from moderation.forms import (
     AppealDecisionForm,
     AppealForm,
     HideForm,
-    ModeratorGrantForm,
-    MoveForm,
     MuteForm,
     ReportForm,
 )
 from moderation.models import Appeal, Case, PostNote, Reason, Report
-
-LOG_PER_PAGE = 50
 
 # --- helpers --------------------------------------------------------------------------------------
 
@@ -444,240 +440,3 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else _("The post stays hidden; the author is told why."),
     )
     return HttpResponseRedirect(back)
-
-
-# --- threads --------------------------------------------------------------------------------------
-
-
-def _movable_to(user: Any, thread: Thread) -> Any:
-    forums = Forum.objects.exclude(pk=thread.forum_id).filter(state=Forum.State.OPEN)
-    if permissions.is_staff(user):
-        return forums
-    checker = permissions.checker_for(user, forums)
-    allowed = [f.pk for f in forums if permissions.can_moderate(user, f, checker=checker)]
-    return forums.filter(pk__in=allowed)
-
-
-@login_if_anonymous
-@require_GET
-def thread_moderate(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = _moderated_thread(request.user, pk)
-    return render(
-        request,
-        "moderation/thread.html",
-        {
-            "thread": thread,
-            "forum": thread.forum,
-            "lock_form": ActionForm(auto_id="lock-%s", initial_reason=Reason.HEATED),
-            "pin_form": ActionForm(auto_id="pin-%s", initial_reason=Reason.IMPORTANT),
-            "move_form": MoveForm(
-                auto_id="move-%s",
-                forums=_movable_to(request.user, thread),
-                initial={"reason": Reason.WRONG_FORUM},
-            ),
-        },
-    )
-
-
-THREAD_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
-    "sperren": (services.thread_lock, gettext_lazy("The thread is locked.")),
-    "entsperren": (services.thread_unlock, gettext_lazy("The thread is open again.")),
-    "anheften": (services.thread_pin, gettext_lazy("The thread is pinned.")),
-    "loesen": (services.thread_unpin, gettext_lazy("The thread is no longer pinned.")),
-}
-
-
-@login_required
-@require_POST
-def thread_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    thread = _moderated_thread(request.user, pk)
-    back = _next_url(request, thread.get_absolute_url())
-    if action == "verschieben":
-        form = MoveForm(request.POST, forums=_movable_to(request.user, thread))
-        if not form.is_valid():
-            _form_errors(request, form)
-            return HttpResponseRedirect(reverse("moderation:thread", kwargs={"pk": thread.pk}))
-        target = form.cleaned_data["forum"]
-        moved = _run(
-            request,
-            lambda: services.thread_move(
-                actor=request.user,
-                thread=thread,
-                to_forum=target,
-                reason=form.cleaned_data["reason"],
-                text=form.cleaned_data["text"],
-            ),
-            _("The thread has been moved to “%(forum)s”.") % {"forum": target.title},
-        )
-        return HttpResponseRedirect(thread.get_absolute_url() if moved else back)
-    if action not in THREAD_ACTIONS:
-        raise Http404("no such action")
-    call, success = THREAD_ACTIONS[action]
-    form = ActionForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return HttpResponseRedirect(back)
-    _run(
-        request,
-        lambda: call(
-            actor=request.user,
-            thread=thread,
-            reason=form.cleaned_data["reason"],
-            text=form.cleaned_data["text"],
-        ),
-        str(success),
-    )
-    return HttpResponseRedirect(back)
-
-
-# --- members of a forum ---------------------------------------------------------------------------
-
-
-def _forum_member(forum: Forum, member_pk: int) -> Member:
-    member = Member.objects.filter(pk=member_pk).first()
-    if member is None:
-        raise Http404("no such member")
-    return member
-
-
-@login_required
-@require_POST
-def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) -> HttpResponse:
-    forum = _moderated_forum(request.user, slug)
-    member = _forum_member(forum, member_pk)
-    back = _next_url(request, _queue_url(forum))
-    name = member.display_name
-    if action == "stummschalten":
-        form = MuteForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-            return HttpResponseRedirect(back)
-        _run(
-            request,
-            lambda: services.member_mute(
-                actor=request.user,
-                forum=forum,
-                member=member,
-                until=form.cleaned_data["until_at"],
-                reason=form.cleaned_data["reason"],
-                text=form.cleaned_data["text"],
-            ),
-            _("%(name)s is muted in this forum.") % {"name": name},
-        )
-    elif action == "stummschaltung-aufheben":
-        form = ActionForm(request.POST)
-        if form.is_valid():
-            _run(
-                request,
-                lambda: services.member_unmute(
-                    actor=request.user,
-                    forum=forum,
-                    member=member,
-                    reason=form.cleaned_data["reason"],
-                    text=form.cleaned_data["text"],
-                ),
-                _("%(name)s may take part again.") % {"name": name},
-            )
-        else:
-            _form_errors(request, form)
-    elif action == "entfernen":
-        form = ActionForm(request.POST)
-        if form.is_valid():
-            _run(
-                request,
-                lambda: services.member_remove_from_forum(
-                    actor=request.user,
-                    forum=forum,
-                    member=member,
-                    reason=form.cleaned_data["reason"],
-                    text=form.cleaned_data["text"],
-                ),
-                _("%(name)s has been removed from this forum.") % {"name": name},
-            )
-        else:
-            _form_errors(request, form)
-    else:
-        raise Http404("no such action")
-    return HttpResponseRedirect(back)
-
-
-# --- the public log -------------------------------------------------------------------------------
-
-
-@login_if_anonymous
-@require_GET
-def public_log(request: HttpRequest, slug: str) -> HttpResponse:
-    """What the moderators did in a forum, for everyone who may read the forum."""
-    forum = permissions.access_forum(request.user, slug=slug)
-    entries = selectors.public_log(user=request.user, forum=forum)
-    page = Paginator(entries, LOG_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "moderation/log.html",
-        {"forum": forum, "page_obj": page, "entries": page.object_list},
-    )
-
-
-# --- moderators of a forum (staff) ----------------------------------------------------------------
-
-
-def _staff_forum(request: HttpRequest, slug: str) -> Forum:
-    if not permissions.is_staff(request.user):
-        raise PermissionDenied
-    return permissions.access_forum(request.user, slug=slug)
-
-
-def _moderators_of(forum: Forum) -> list[Member]:
-    """Members granted moderation of ``forum`` directly (staff moderate everything anyway)."""
-    ids = ForumUserObjectPermission.objects.filter(
-        content_object=forum, permission__codename=permissions.MODERATE
-    ).values("user_id")
-    return list(Member.objects.filter(pk__in=ids).order_by("display_name"))
-
-
-@login_if_anonymous
-def forum_moderators(request: HttpRequest, slug: str) -> HttpResponse:
-    forum = _staff_forum(request, slug)
-    if request.method == "POST":
-        form = ModeratorGrantForm(request.POST)
-        if form.is_valid():
-            member = Member.objects.filter(email__iexact=form.cleaned_data["email"]).first()
-            if member is None:
-                form.add_error("email", _("No member has this e-mail address."))
-            else:
-                try:
-                    services.moderator_grant(actor=request.user, forum=forum, member=member)
-                except ServiceError as error:
-                    form.add_error("email", error.message)
-                else:
-                    messages.success(
-                        request,
-                        _("%(name)s now moderates this forum.") % {"name": member.display_name},
-                    )
-                    return HttpResponseRedirect(
-                        reverse("moderation:moderators", kwargs={"slug": forum.slug})
-                    )
-    else:
-        form = ModeratorGrantForm()
-    return render(
-        request,
-        "moderation/moderators.html",
-        {
-            "forum": forum,
-            "form": form,
-            "moderators": _moderators_of(forum),
-        },
-    )
-
-
-@login_required
-@require_POST
-def moderator_revoke(request: HttpRequest, slug: str, member_pk: int) -> HttpResponse:
-    forum = _staff_forum(request, slug)
-    member = _forum_member(forum, member_pk)
-    _run(
-        request,
-        lambda: services.moderator_revoke(actor=request.user, forum=forum, member=member),
-        _("%(name)s no longer moderates this forum.") % {"name": member.display_name},
-    )
-    return HttpResponseRedirect(reverse("moderation:moderators", kwargs={"slug": forum.slug}))

@@ -126,7 +126,8 @@
           remove(kind, pk, false);
           return null;
         }
-        if (!response.ok) {
+        if (!response.ok || response.redirected) {
+          // A redirect means the session ended (the login page): never insert that.
           return null;
         }
         return response.text();
@@ -138,7 +139,7 @@
         var holder = document.createElement("template");
         holder.innerHTML = html.trim();
         var node = holder.content.firstElementChild;
-        if (!node) {
+        if (!node || !node.classList.contains("queue-item") || node.id !== itemId(kind, pk)) {
           return;
         }
         var old = document.getElementById(node.id);
@@ -168,7 +169,7 @@
     }
     fetch(listUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) {
-        return response.ok ? response.text() : null;
+        return response.ok && !response.redirected ? response.text() : null;
       })
       .then(function (html) {
         if (html === null) {
