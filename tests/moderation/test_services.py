@@ -223,3 +223,17 @@ def test_every_action_writes_a_log_entry_and_the_public_log_hides_names_and_text
     assert all(e.moderator is None for e in entries)
     world.forum.show_moderator_names = True
     assert selectors.public_log(user=alice, forum=world.forum)[0].moderator == "Mo"
+
+
+def test_the_demo_seeds_cases_a_held_post_and_log_entries_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    counts = (Case.objects.count(), ModerationAction.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert (Case.objects.count(), ModerationAction.objects.count()) == counts
+    kinds = set(Case.objects.filter(status="open").values_list("kind", flat=True))
+    assert kinds == {"reports", "held"}
+    assert counts[1] >= 2
