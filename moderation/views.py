@@ -242,6 +242,10 @@ def queue_item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 def post_report(request: HttpRequest, pk: int) -> HttpResponse:
     post = permissions.access_post(request.user, pk)
     back = post.thread.get_absolute_url() + f"#post-{post.pk}"
+    if request.method != "POST" and not moderation_permissions.can_report(request.user, post):
+        # The service refuses such a report anyway; say so before anyone fills in the form.
+        messages.error(request, _("You cannot report this post."))
+        return HttpResponseRedirect(back)
     if request.method == "POST":
         form = ReportForm(request.POST)
         if form.is_valid():

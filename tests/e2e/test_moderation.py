@@ -52,6 +52,7 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
     # Report without any script of ours: a link to a plain form.
     with reporter.expect_navigation():
         own_post.locator("a.post-report").click()
+    assert_accessible(reporter)
     reporter.check("input[name=reason][value=insult]")
     with reporter.expect_navigation():
         reporter.click("main form button[type=submit]")
@@ -89,3 +90,31 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
     assert "Mo" not in reporter.locator("table.moderation-log tbody").inner_text().split()
     assert_accessible(reporter)
     assert not browser_errors, browser_errors
+
+
+def test_the_other_moderation_pages_are_accessible(new_context, login, post, sam, bob, mo):
+    """Post and thread actions, the moderators page, notifications and the appeal form."""
+    services.post_hide(actor=mo, post=post, reason="insult", text="Bitte sachlich.")
+    page = new_context().new_page()
+    login(page, sam)
+    for url in [
+        f"/moderation/beitrag/{post.pk}/",
+        f"/moderation/thema/{post.thread.pk}/",
+        "/moderation/mieten/moderatoren/",
+        "/moderation/",
+        "/benachrichtigungen/",
+    ]:
+        page.goto(url)
+        assert page.locator("main h1").count() == 1, url
+        assert_accessible(page)
+    author = new_context().new_page()
+    login(author, bob)
+    author.goto(post.thread.get_absolute_url())
+    expect(author.locator(f"#post-{post.pk} .post-moderation-note")).to_contain_text("Bitte")
+    with author.expect_navigation():
+        author.locator(f"#post-{post.pk} a.post-appeal").click()
+    assert_accessible(author)
+    author.fill("textarea[name=text]", "Das war Satire.")
+    with author.expect_navigation():
+        author.click("main form button[type=submit]")
+    expect(author.locator(".messages")).to_be_visible()

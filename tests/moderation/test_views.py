@@ -209,6 +209,12 @@ def test_a_member_reports_a_post_and_is_thanked(post, alice):
     assert "Thank you" in response.content.decode()
 
 
+def test_the_author_is_not_offered_a_report_form_for_their_own_post(post, bob):
+    response = client_for(bob).get(reverse("moderation:report", args=[post.pk]), follow=True)
+    assert "You cannot report this post." in response.content.decode()
+    assert 'name="reason"' not in response.content.decode()
+
+
 @pytest.mark.parametrize("data", [{}, {"reason": "nonsense"}, {"reason": Reason.HEATED}])
 def test_a_report_with_a_bad_reason_is_refused_with_an_error(post, alice, data):
     response = client_for(alice).post(reverse("moderation:report", args=[post.pk]), data)
