@@ -263,7 +263,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.5)  # let the poster's hello and any connect-time frames pass
         index = 0
         n = len(receivers)
-        for rate in spec["rates"]:
+        rates, k, retried = list(spec["rates"]), 0, False
+        while k < len(rates):
+            rate = rates[k]
             posts = max(spec.get("min_posts", 15), round(rate * spec.get("step_seconds", 4)))
             cpu0, srv0, wall0 = (
                 time.process_time(),
@@ -331,11 +333,19 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 "posters": active,
             }
             step["ok"] = bool(lost == 0 and p99 is not None and p99 < spec.get("p99_limit_ms", 250))
+            step["attempt"] = 2 if retried else 1
             errors.clear()
             result["steps"].append(step)
             print(f"  step {json.dumps(step)}", file=sys.stderr)
+            if not step["ok"] and spec.get("retry_failed") and not retried:
+                # The machine is shared: one stall elsewhere must not end a ramp. Same rate again.
+                retried = True
+                await asyncio.sleep(1.0)
+                continue
+            retried = False
             if not step["ok"] and spec.get("stop_on_fail"):
                 break
+            k += 1
             await asyncio.sleep(0.3)
         for listener in listeners:
             listener.cancel()

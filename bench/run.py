@@ -212,6 +212,7 @@ def fanout(args: argparse.Namespace, scratch: Path, env: dict[str, str]) -> dict
             "drain_seconds": 3.0,
             "p99_limit_ms": P99_LIMIT_MS,
             "stop_on_fail": ramp,
+            "retry_failed": ramp,
             "connect_timeout": 60,
             "server_pid": pid,
             "run_id": f"r{thread}",
@@ -272,13 +273,23 @@ def _ms(value: float | None) -> str:
 
 
 def highest_rate(ramp: dict[str, Any]) -> tuple[float | None, dict[str, Any] | None]:
-    """The highest passing rate before the first failing one, and that failing step."""
+    """The highest passing rate before the first failing one, and that failing step.
+
+    A rate passes if any attempt passed (a failing step is run a second time).
+    """
     best = None
-    for step in ramp.get("steps", []):
-        if not step["ok"]:
+    steps = ramp.get("steps", [])
+    for i, step in enumerate(steps):
+        retried = i + 1 < len(steps) and steps[i + 1].get("attempt") == 2
+        if step["ok"]:
+            best = step["rate"]
+        elif not retried:
             return best, step
-        best = step["rate"]
     return best, None
+
+
+def best_step(ramp: dict[str, Any], rate: float | None) -> dict[str, Any]:
+    return next((s for s in ramp.get("steps", []) if s["rate"] == rate and s["ok"]), {})
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
@@ -311,7 +322,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
         clients = max(args.clients)
         lines.append(
             f"Ramp at {clients} clients over {', '.join(f'{r:g}' for r in args.ramp)} posts/s "
-            f"({args.ramp_seconds:g} s a step; pass = p99 < {P99_LIMIT_MS:g} ms and nothing lost)"
+            f"({args.ramp_seconds:g} s a step; pass = p99 < {P99_LIMIT_MS:g} ms and nothing lost; "
+            "a failing rate is tried a second time)"
         )
         header = (
             f"| {'server':<18} | highest passing rate | first failing step (p99 ms, lost) | "
@@ -328,9 +340,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
                 if failed is None
                 else f"{failed['rate']:g}/s ({_ms(failed['p99_ms'])}, {failed['lost_posts']})"
             )
-            cpu = next(
-                (s["server_cpu_share"] for s in ramp.get("steps", []) if s["rate"] == best), "-"
-            )
+            cpu = best_step(ramp, best).get("server_cpu_share", "-")
             fps = "-" if not failed else f"{failed.get('frames_per_s') or 0:,}"
             lines.append(
                 f"| {LABELS[kind]:<18} | {best_text:>20} | {fail_text:>34} | {cpu!s:>18} | "
