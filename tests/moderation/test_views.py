@@ -467,3 +467,64 @@ def test_notifications_are_listed_and_marked_read(case, post, moderator, alice):
 
 def test_notifications_need_a_login():
     assert is_login_redirect(Client().get(reverse("notifications")))
+
+
+def test_closing_reports_without_action_tells_the_reporter(case, moderator, alice):
+    response = client_for(moderator).post(
+        reverse("moderation:case_action", args=[case.pk, "verwerfen"]),
+        {"reason": Reason.NO_VIOLATION},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.DISMISSED
+    assert notifications.unread_for(member=alice).count() == 1
+
+
+def test_a_case_claimed_by_another_moderator_cannot_be_closed_by_me(case, moderator, sam):
+    services.case_claim(actor=sam, case=case)
+    response = client_for(moderator).post(
+        reverse("moderation:case_action", args=[case.pk, "verwerfen"]),
+        {"reason": Reason.NO_VIOLATION},
+        follow=True,
+    )
+    assert 'class="error"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+
+
+def test_a_moderator_removes_a_member_from_the_forum_and_lifts_a_mute(forum, bob, moderator):
+    from moderation.models import ForumBan
+
+    client = client_for(moderator)
+    url = reverse("moderation:member_action", args=[forum.slug, bob.pk, "stummschalten"])
+    client.post(url, {"duration": "7d", "reason": Reason.SPAM})
+    client.post(
+        reverse("moderation:member_action", args=[forum.slug, bob.pk, "stummschaltung-aufheben"]),
+        {"reason": Reason.CORRECTED},
+    )
+    assert Mute.objects.get(member=bob).lifted_at is not None
+    client.post(
+        reverse("moderation:member_action", args=[forum.slug, bob.pk, "entfernen"]),
+        {"reason": Reason.THREAT},
+    )
+    assert ForumBan.objects.filter(forum=forum, member=bob, lifted_at__isnull=True).exists()
+
+
+def test_an_unknown_action_is_404(post, moderator, thread, forum, bob):
+    client = client_for(moderator)
+    assert client.post(reverse("moderation:post_action", args=[post.pk, "x"])).status_code == 404
+    assert (
+        client.post(reverse("moderation:thread_action", args=[thread.pk, "x"])).status_code == 404
+    )
+    url = reverse("moderation:member_action", args=[forum.slug, bob.pk, "x"])
+    assert client.post(url).status_code == 404
+
+
+def test_the_staff_queue_lists_cases_of_every_forum_and_serves_its_list_alone(case, sam):
+    client = client_for(sam)
+    page = client.get(reverse("moderation:staff_queue")).content.decode()
+    assert f'id="queue-case-{case.pk}"' in page
+    assert 'data-ws-path="/ws/moderation/staff/"' in page
+    part = client.get(reverse("moderation:staff_queue") + "?teil=liste").content.decode()
+    assert f'id="queue-case-{case.pk}"' in part
+    assert "<html" not in part
