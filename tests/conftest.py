@@ -25,6 +25,32 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        if marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"):
+            return True
+        if marker.args and marker.args[0]:
+            return True
+    return "transactional_db" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test gets serialized rollback.
+
+    A transactional test ends with a flush. Without serialized rollback the flush re-creates
+    content types and permissions (post_migrate), on PostgreSQL under new ids; the next test
+    with serialized rollback then re-inserts them under their old ids and fails on the unique
+    (app_label, model). With it everywhere, each transactional test starts from what the
+    migrations made (districts, the committee group) and leaves an empty database.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        wanted = "django_db_serialized_rollback"
+        if names is not None and wanted not in names and _is_transactional(item):
+            names.append(wanted)
+
+
 @pytest.fixture
 def alice(db):
     return factories.make_member(email="alice@example.org", display_name="Alice")

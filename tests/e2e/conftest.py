@@ -24,6 +24,7 @@ fail instead (``tests.conftest.require``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -75,11 +76,24 @@ def playwright_instance(django_db_setup: None) -> Iterator[Any]:
     except ImportError:  # pragma: no cover - depends on the machine
         require(False, "Playwright for Python is not installed (pip install -e '.[dev]')")
         return
+    from django.db import connections
+
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    # Django keeps DB connections in an asgiref Local that switches to separate storage while a
+    # loop runs: without this the test would open a second connection, one that lacks the test
+    # database's serialized contents and sees none of a TestCase transaction.
+    same = {alias: connections[alias] for alias in connections}
     try:
         with sync_playwright() as playwright:
-            yield playwright
+            for alias, connection in same.items():
+                setattr(connections._connections, alias, connection)
+            try:
+                yield playwright
+            finally:
+                for alias in same:
+                    with contextlib.suppress(AttributeError):
+                        delattr(connections._connections, alias)
     finally:
         asyncio._set_running_loop(None)  # Playwright's marker must not outlive it.
         if previous is None:
