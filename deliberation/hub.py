@@ -140,11 +140,12 @@ class Hub:
     async def close(self) -> None:
         """Stop the loops and leave every group (tests; a process that exits just stops)."""
         self._closed = True
-        for task in [*self._tasks, *self._joins.values()]:
+        tasks = [*self._tasks, *self._joins.values()]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *self._joins.values()]:
-            with contextlib.suppress(BaseException):
-                await task
+        if tasks:
+            # channels_redis may finish a blocking pop before it honours the cancel: don't wait.
+            await asyncio.wait(tasks, timeout=0.5)
         if self.layer is not None and self.channel is not None:
             for group in list(self._groups):
                 with contextlib.suppress(Exception):
@@ -275,7 +276,7 @@ class Hub:
 
     async def _receive_loop(self) -> None:
         delay = 0.5
-        while True:
+        while not self._closed:
             try:
                 if self.channel is None:
                     await self._open_channel()
@@ -284,6 +285,9 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._closed:
+                    # channels_redis may turn our cancel into another error: we are done.
+                    return
                 logger.exception("hub: channel layer failed; re-opening in %.1f s", delay)
                 assert self._ready is not None
                 self._ready.clear()

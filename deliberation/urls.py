@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from deliberation import views
@@ -10,6 +11,8 @@ from deliberation.forms import MemberPasswordResetForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # gettext() for scripts (the live thread client), in the language of the request.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("profil/", views.profile, name="profile"),
     path("benachrichtigungen/", views.notifications, name="notifications"),
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),

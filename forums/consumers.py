@@ -201,7 +201,11 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         user = self._current_user()
         thread = permissions.access_thread(user, self.thread_id)
         self._remember(user, thread.forum)
+        member = None
+        if user.is_authenticated:
+            member = {"id": user.pk, "display_name": user.display_name}
         return {
+            "member": member,
             "can_moderate": permissions.can_moderate(user, thread.forum),
             "can_post": self._can_post(user, thread),
         }
@@ -233,6 +237,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 "seq": thread.last_seq,
                 "locked": thread.locked,
                 "online": self.hub.presence_count(self.group),
+                "member": info["member"],
                 "can_post": info["can_post"],
                 "can_moderate": info["can_moderate"],
                 "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,

@@ -1,1 +1,878 @@
-// Placeholder: the live thread client is written separately and replaces this file.
+/*
+ * The live thread: progressive enhancement of the thread page (templates/forums/thread.html).
+ *
+ * Without this script the page works: posts are read and written through plain forms. With it,
+ * the page connects to /ws/threads/<id>/ (protocol: docs/PROTOCOL.md), shows new posts as they
+ * come, and sends replies over the socket: shown at once as "sending", retried with the same
+ * client_id after a reconnect until the server acknowledges them, so nothing typed is lost.
+ *
+ * Markup contract: templates/forums/_post.html (one post) and its <template id="post-template">
+ * copy, which this script clones. Post HTML is the server's sanitised body_html; everything
+ * else is inserted as text. Translations come from Django's JavaScript catalog (/jsi18n/).
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("thread");
+  if (!root || !("WebSocket" in window) || !window.JSON) {
+    return;
+  }
+
+  // --- translations ------------------------------------------------------------------------------
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_m, key) {
+      return key in values ? String(values[key]) : "";
+    });
+  }
+
+  // --- settings ----------------------------------------------------------------------------------
+  var HEARTBEAT_MS = 25000;
+  var PONG_TIMEOUT_MS = 10000;
+  var BACKOFF_FIRST_MS = 1000;
+  var BACKOFF_CAP_MS = 30000;
+  var ANNOUNCE_EVERY_MS = 5000;
+  var AT_BOTTOM_PX = 80;
+
+  var threadId = Number(root.dataset.threadId);
+  var wsPath = root.dataset.wsPath || "/ws/threads/" + threadId + "/";
+  var lastSeq = Number(root.dataset.lastSeq) || 0;
+  var onLastPage = root.dataset.lastPage !== "false";
+  var postsList = document.getElementById("posts");
+  var template = document.getElementById("post-template");
+  var liveStatus = document.getElementById("live-status");
+  var form = document.getElementById("reply-form");
+  var textarea = form ? form.querySelector("textarea[name=body]") : null;
+  var clientIdInput = form ? form.querySelector("input[name=client_id]") : null;
+  var replyToInput = form ? form.querySelector("input[name=reply_to]") : null;
+  var replyNote = document.getElementById("reply-to-note");
+  var storageKey = "mitmachen.pending." + threadId;
+
+  var socket = null;
+  var connected = false; // hello received on the current socket
+  var everConnected = false;
+  var stopped = false; // the server refused us for good (4403, 4404)
+  var attempt = 0;
+  var reconnectTimer = null;
+  var heartbeatTimer = null;
+  var pongTimer = null;
+  var syncing = false; // between hello/resync and synced: seqs may skip (filtered events)
+  var resyncPending = false;
+  var me = null; // {id, display_name} from hello
+  var canModerate = false;
+  var pending = new Map(); // client_id -> {body, replyTo, li, acked, postId}
+  var unseen = []; // posts inserted while the reader was not at the bottom
+  var announceQueue = 0;
+  var announceTimer = null;
+  var lastAnnounce = 0;
+  var refId = 0;
+
+  // --- small DOM helpers -------------------------------------------------------------------------
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+  function q(node, selector) { return node ? node.querySelector(selector) : null; }
+  function show(node, visible) { if (node) { node.hidden = !visible; } }
+  function setText(node, text) { if (node) { node.textContent = text; } }
+
+  // Visible connection state (not a live region: the status region below announces changes once).
+  var connectionNote = el("p", { id: "live-connection", "class": "live-connection" });
+  var onlineNote = el("p", { id: "live-online", "class": "live-online" });
+  var newPostsButton = el("button", { type: "button", id: "live-new-posts", "class": "live-new-posts" });
+  newPostsButton.hidden = true;
+  // Kept in view while the reader is further up (CSSOM styles are allowed under our CSP).
+  newPostsButton.style.position = "sticky";
+  newPostsButton.style.bottom = "1rem";
+  var formError = el("p", { id: "reply-live-error", "class": "error live-error", role: "alert" });
+  formError.hidden = true;
+  if (liveStatus) {
+    liveStatus.parentNode.insertBefore(connectionNote, liveStatus);
+    liveStatus.parentNode.insertBefore(onlineNote, liveStatus);
+  }
+  if (postsList) {
+    postsList.parentNode.insertBefore(newPostsButton, postsList.nextSibling);
+  }
+  if (form && textarea) {
+    var submit = q(form, "button[type=submit]");
+    form.insertBefore(formError, submit || null);
+  }
+
+  function announce(text) {
+    if (!liveStatus) { return; }
+    // Clearing first makes screen readers announce the same text again.
+    liveStatus.textContent = "";
+    window.setTimeout(function () { liveStatus.textContent = text; }, 50);
+  }
+
+  function setConnection(state) {
+    root.dataset.live = state;
+    var text = "";
+    if (state === "connecting") {
+      text = everConnected ? gettext("Connection lost. Reconnecting…") : gettext("Connecting…");
+    } else if (state === "offline") {
+      text = gettext("You are offline. New posts will appear when the connection is back.");
+    } else if (state === "refused") {
+      text = gettext("Live updates have stopped: you no longer have access to this thread. Please reload the page.");
+    }
+    connectionNote.textContent = text;
+    connectionNote.hidden = !text;
+  }
+
+  // --- the socket --------------------------------------------------------------------------------
+  function socketUrl() {
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return scheme + "//" + window.location.host + wsPath + "?after=" + lastSeq;
+  }
+
+  function connect() {
+    if (stopped || socket) { return; }
+    window.clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    setConnection(navigator.onLine === false ? "offline" : "connecting");
+    var ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (_err) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.onmessage = function (message) {
+      if (ws !== socket) { return; }
+      var frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch (_err) {
+        return;
+      }
+      if (frame && typeof frame.type === "string") {
+        handle(frame);
+      }
+    };
+    ws.onclose = function (event) {
+      if (ws !== socket) { return; }
+      dropSocket();
+      if (event.code === 4403 || event.code === 4404) {
+        stopped = true;
+        setConnection("refused");
+        announce(connectionNote.textContent);
+        return;
+      }
+      scheduleReconnect();
+    };
+  }
+
+  function dropSocket() {
+    var ws = socket;
+    socket = null;
+    connected = false;
+    syncing = false;
+    resyncPending = false;
+    window.clearInterval(heartbeatTimer);
+    window.clearTimeout(pongTimer);
+    heartbeatTimer = null;
+    pongTimer = null;
+    if (ws) {
+      ws.onmessage = null;
+      ws.onclose = null;
+      try { ws.close(); } catch (_err) { /* already closed */ }
+    }
+    markPendingWaiting();
+  }
+
+  function scheduleReconnect() {
+    if (stopped || reconnectTimer) { return; }
+    var base = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
+    attempt += 1;
+    var delay = base / 2 + Math.random() * base / 2; // jitter: many phones must not return at once
+    setConnection(navigator.onLine === false ? "offline" : "connecting");
+    reconnectTimer = window.setTimeout(function () {
+      reconnectTimer = null;
+      connect();
+    }, delay);
+  }
+
+  function reconnectNow() {
+    if (stopped) { return; }
+    window.clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (!socket) { connect(); }
+  }
+
+  function send(frame) {
+    if (!socket || !connected) { return false; }
+    try {
+      socket.send(JSON.stringify(frame));
+      return true;
+    } catch (_err) {
+      return false;
+    }
+  }
+
+  function startHeartbeat() {
+    window.clearInterval(heartbeatTimer);
+    heartbeatTimer = window.setInterval(function () {
+      if (!send({ type: "ping" })) { return; }
+      window.clearTimeout(pongTimer);
+      pongTimer = window.setTimeout(function () {
+        // Browsers do not always notice a dead connection: give up on it ourselves.
+        dropSocket();
+        scheduleReconnect();
+      }, PONG_TIMEOUT_MS);
+    }, HEARTBEAT_MS);
+  }
+
+  // --- frames from the server --------------------------------------------------------------------
+  function handle(frame) {
+    switch (frame.type) {
+      case "hello": return onHello(frame);
+      case "synced": return onSynced(frame);
+      case "reset": return onReset(frame);
+      case "pong": window.clearTimeout(pongTimer); return undefined;
+      case "ack": return onAck(frame);
+      case "error": return onError(frame);
+      case "presence": return setOnline(frame.count, frame.names);
+      default:
+        if (typeof frame.seq === "number") { return onEvent(frame); }
+        return undefined;
+    }
+  }
+
+  function onHello(frame) {
+    var wasDown = everConnected;
+    connected = true;
+    everConnected = true;
+    attempt = 0;
+    syncing = true;
+    me = frame.member || null;
+    canModerate = !!frame.can_moderate;
+    setConnection("online");
+    setOnline(frame.online);
+    if (wasDown) { announce(gettext("Connected again.")); }
+    startHeartbeat();
+    if (frame.locked) { applyLocked(true); }
+    pending.forEach(function (item, clientId) {
+      if (!item.acked) { sendPending(clientId, item); }
+    });
+  }
+
+  function onSynced(frame) {
+    syncing = false;
+    resyncPending = false;
+    if (typeof frame.seq === "number" && frame.seq > lastSeq) { setSeq(frame.seq); }
+  }
+
+  function onReset(frame) {
+    syncing = false;
+    resyncPending = false;
+    if (typeof frame.seq === "number") { setSeq(frame.seq); }
+    var note = document.getElementById("live-reset");
+    if (!note) {
+      note = el("p", { id: "live-reset", "class": "notice live-reset" });
+      note.appendChild(document.createTextNode(
+        gettext("Many posts arrived while you were away. Reload the page to see all of them.") + " "));
+      var button = el("button", { type: "button" }, gettext("Reload"));
+      button.addEventListener("click", function () { window.location.reload(); });
+      note.appendChild(button);
+      connectionNote.parentNode.insertBefore(note, connectionNote.nextSibling);
+      announce(note.firstChild.textContent);
+    }
+  }
+
+  function setSeq(seq) {
+    lastSeq = seq;
+    root.dataset.lastSeq = String(seq);
+  }
+
+  function requestResync() {
+    if (resyncPending) { return; }
+    resyncPending = true;
+    syncing = true;
+    send({ type: "resync", after: lastSeq });
+  }
+
+  function onEvent(frame) {
+    if (frame.seq <= lastSeq) { return; } // seen already (a replay overlapping the live frames)
+    if (!syncing && frame.seq > lastSeq + 1) {
+      requestResync(); // a gap: the layer dropped something; the database has it
+      return;
+    }
+    if (syncing && resyncPending && frame.seq > lastSeq + 1) {
+      return; // the resync answer brings it, in order
+    }
+    setSeq(frame.seq);
+    switch (frame.type) {
+      case "post.created": return onPostCreated(frame.post);
+      case "post.edited":
+      case "post.hidden":
+      case "post.restored":
+      case "post.deleted": return updatePost(frame.post);
+      case "reaction.changed": return updateReactions(frame.post);
+      case "thread.locked": return applyLocked(!!frame.locked);
+      default: return undefined;
+    }
+  }
+
+  // --- posts -------------------------------------------------------------------------------------
+  function postUrl(id, action) {
+    return "/foren/beitrag/" + id + "/" + (action ? action + "/" : "");
+  }
+
+  function stateNote(state) {
+    if (state === "held") {
+      return gettext("Waiting for a moderator: only its author and the moderators can see this post.");
+    }
+    if (state === "hidden") {
+      return gettext("Hidden by the moderators: only its author and the moderators can see this post.");
+    }
+    if (state === "rejected") {
+      return gettext("Rejected by the moderators: only its author and the moderators can see this post.");
+    }
+    return "";
+  }
+
+  function formatTime(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) { return ""; }
+    try {
+      return date.toLocaleString(document.documentElement.lang || undefined,
+        { dateStyle: "short", timeStyle: "short" });
+    } catch (_err) {
+      return date.toLocaleString();
+    }
+  }
+
+  function newPostElement() {
+    if (template && template.content && template.content.firstElementChild) {
+      return template.content.firstElementChild.cloneNode(true);
+    }
+    var li = el("li", { "class": "post" });
+    li.appendChild(el("div", { "class": "post-body" }));
+    return li;
+  }
+
+  /* Fill a post element from a post payload (forums/events.py post_payload). */
+  function fillPost(li, post) {
+    var mine = !!(me && post.author && post.author.id === me.id);
+    li.id = "post-" + post.id;
+    li.dataset.postId = String(post.id);
+    li.dataset.seq = String(post.seq || "");
+    li.dataset.authorId = post.author ? String(post.author.id) : "";
+    li.dataset.state = post.state || "published";
+    li.className = "post state-" + (post.state || "published") + (post.deleted ? " is-deleted" : "");
+    li.removeAttribute("aria-busy");
+    setText(q(li, ".post-author"), post.author ? post.author.display_name : gettext("Deleted account"));
+    var badge = q(li, ".post-badge");
+    setText(badge, post.author && post.author.badge ? post.author.badge : "");
+    show(badge, !!(post.author && post.author.badge));
+    var permalink = q(li, ".post-permalink");
+    if (permalink) { permalink.setAttribute("href", "#post-" + post.id); }
+    var time = q(li, ".post-time");
+    if (time && post.created_at) {
+      time.setAttribute("datetime", post.created_at);
+      time.textContent = formatTime(post.created_at);
+    }
+    show(q(li, ".post-edited"), !!post.edited);
+    var reply = q(li, ".post-reply-to");
+    if (reply) {
+      show(reply, !!post.reply_to);
+      if (post.reply_to) {
+        var link = q(reply, ".post-reply-to-link");
+        if (link) {
+          link.setAttribute("href", document.getElementById("post-" + post.reply_to.id)
+            ? "#post-" + post.reply_to.id : postUrl(post.reply_to.id));
+        }
+        setText(q(reply, ".post-reply-to-author"), post.reply_to.author || gettext("Deleted account"));
+        setText(q(reply, ".post-reply-to-excerpt"), post.reply_to.excerpt || "");
+      }
+    }
+    var note = stateNote(post.state);
+    setText(q(li, ".post-state-note"), note);
+    show(q(li, ".post-state-note"), !!note && !post.deleted);
+    show(q(li, ".post-deleted-note"), !!post.deleted);
+    var body = q(li, ".post-body");
+    if (body) {
+      // body_html is rendered and sanitised once on the server (deliberation.markup).
+      body.innerHTML = post.deleted ? "" : (post.body_html || "");
+      body.classList.remove("is-plain");
+    }
+    var agree = q(li, ".post-agree");
+    if (agree) {
+      agree.setAttribute("action", postUrl(post.id, "zustimmen"));
+      show(agree, !mine && !post.deleted && post.state === "published");
+    }
+    setText(q(li, ".post-agree-count"), String(post.reactions || 0));
+    show(q(li, ".post-agree-total"), !post.deleted);
+    var replyLink = q(li, ".post-reply");
+    if (replyLink) {
+      replyLink.setAttribute("href", "?reply_to=" + post.id + "#reply");
+      show(replyLink, !post.deleted);
+    }
+    var edit = q(li, ".post-edit");
+    if (edit) {
+      edit.setAttribute("href", postUrl(post.id, "bearbeiten"));
+      show(edit, mine && !post.deleted);
+    }
+    var del = q(li, ".post-delete");
+    if (del) {
+      del.setAttribute("href", postUrl(post.id, "loeschen"));
+      show(del, mine && !post.deleted);
+    }
+    return li;
+  }
+
+  function readerAtBottom() {
+    if (!postsList) { return true; }
+    // "At the bottom": the end of the list is in view.
+    return postsList.getBoundingClientRect().bottom <= window.innerHeight + AT_BOTTOM_PX;
+  }
+
+  function insertPost(li) {
+    var atBottom = readerAtBottom();
+    var empty = document.getElementById("no-posts");
+    if (empty) { empty.remove(); }
+    var before = postsList.getBoundingClientRect().bottom;
+    postsList.appendChild(li);
+    if (atBottom) {
+      // Follow the conversation like a chat: the text below (the reply form) stays where it was.
+      var grown = postsList.getBoundingClientRect().bottom - before;
+      if (grown > 0 && document.documentElement.scrollHeight > window.innerHeight) {
+        window.scrollBy(0, grown);
+      }
+    } else {
+      // Appended below what is being read, so nothing read moves; offer a way down instead.
+      unseen.push(li);
+      updateNewPostsButton();
+    }
+  }
+
+  function updateNewPostsButton() {
+    var n = unseen.length;
+    newPostsButton.textContent = format(ngettext("%(n)s new post", "%(n)s new posts", n), { n: n });
+    newPostsButton.hidden = n === 0;
+  }
+
+  newPostsButton.addEventListener("click", function () {
+    if (!onLastPage) {
+      window.location.href = "?page=last#posts";
+      return;
+    }
+    var first = unseen[0];
+    unseen = [];
+    updateNewPostsButton();
+    if (first && first.isConnected) {
+      first.setAttribute("tabindex", "-1");
+      first.scrollIntoView({ block: "start" });
+      first.focus({ preventScroll: true });
+    }
+  });
+
+  window.addEventListener("scroll", function () {
+    if (unseen.length && onLastPage && readerAtBottom()) {
+      unseen = [];
+      updateNewPostsButton();
+    }
+  }, { passive: true });
+
+  function queueAnnouncement(post) {
+    announceQueue += 1;
+    var lastAuthor = post.author ? post.author.display_name : gettext("Deleted account");
+    var wait = Math.max(0, lastAnnounce + ANNOUNCE_EVERY_MS - Date.now());
+    if (announceTimer) { return; }
+    announceTimer = window.setTimeout(function () {
+      var n = announceQueue;
+      announceQueue = 0;
+      announceTimer = null;
+      lastAnnounce = Date.now();
+      announce(n === 1
+        ? format(gettext("New post by %(name)s"), { name: lastAuthor })
+        : format(ngettext("%(n)s new post", "%(n)s new posts", n), { n: n }));
+    }, wait);
+  }
+
+  function onPostCreated(post) {
+    if (!post || typeof post.id !== "number") { return; }
+    var existing = document.getElementById("post-" + post.id);
+    var mine = findPendingByPost(post.id);
+    if (mine) {
+      // Our own post: the server's rendering replaces the provisional one, in place.
+      fillPost(mine.item.li, post);
+      forgetPending(mine.clientId);
+      return;
+    }
+    if (existing) {
+      fillPost(existing, post);
+      return;
+    }
+    if (!onLastPage) {
+      unseen.push(null);
+      updateNewPostsButton();
+      queueAnnouncement(post);
+      return;
+    }
+    if (!postsList) { return; }
+    insertPost(fillPost(newPostElement(), post));
+    if (!(me && post.author && post.author.id === me.id)) {
+      queueAnnouncement(post);
+    }
+  }
+
+  function updatePost(post) {
+    if (!post || typeof post.id !== "number") { return; }
+    var li = document.getElementById("post-" + post.id);
+    if (li) { fillPost(li, post); }
+  }
+
+  function updateReactions(post) {
+    if (!post) { return; }
+    var li = document.getElementById("post-" + post.id);
+    if (li) { setText(q(li, ".post-agree-count"), String(post.reactions || 0)); }
+  }
+
+  function applyLocked(locked) {
+    root.dataset.locked = locked ? "true" : "false";
+    var note = document.getElementById("live-locked");
+    if (locked && !note) {
+      note = el("p", { id: "live-locked", "class": "notice" },
+        gettext("This thread is locked: you can read it, but no new posts can be added."));
+      connectionNote.parentNode.insertBefore(note, connectionNote);
+      if (!canModerate) { announce(note.textContent); }
+    } else if (!locked && note) {
+      note.remove();
+    }
+    if (form && !canModerate) {
+      var button = q(form, "button[type=submit]");
+      if (button) { button.disabled = locked; }
+    }
+  }
+
+  function setOnline(count, names) {
+    if (typeof count !== "number") { return; }
+    var text = format(ngettext("%(n)s person here now", "%(n)s people here now", count), { n: count });
+    if (Array.isArray(names) && names.length) {
+      text += ": " + names.join(", ");
+    }
+    onlineNote.textContent = text;
+  }
+
+  // --- sending replies ---------------------------------------------------------------------------
+  function newClientId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i += 1) { bytes[i] = Math.floor(Math.random() * 256); }
+    }
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function savePending() {
+    try {
+      var data = [];
+      pending.forEach(function (item, clientId) {
+        if (!item.acked) { data.push({ client_id: clientId, body: item.body, reply_to: item.replyTo }); }
+      });
+      if (data.length) {
+        window.sessionStorage.setItem(storageKey, JSON.stringify(data));
+      } else {
+        window.sessionStorage.removeItem(storageKey);
+      }
+    } catch (_err) { /* private mode: the page still retries while it is open */ }
+  }
+
+  function pendingNote(li) {
+    var note = q(li, ".post-pending-note");
+    if (!note) {
+      note = el("p", { "class": "post-pending-note" });
+      var body = q(li, ".post-body");
+      li.insertBefore(note, body || null);
+    }
+    return note;
+  }
+
+  function markPending(item, state) {
+    var li = item.li;
+    li.classList.toggle("is-pending", state !== "sent");
+    li.classList.toggle("is-waiting", state === "waiting");
+    if (state === "sent") {
+      li.removeAttribute("aria-busy");
+    } else {
+      li.setAttribute("aria-busy", "true");
+    }
+    var text = {
+      sending: gettext("Sending…"),
+      waiting: gettext("Not sent yet: it will be sent as soon as the connection is back."),
+      sent: item.held ? gettext("Sent. It will appear for others once a moderator approves it.")
+        : gettext("Sent."),
+    }[state];
+    setText(pendingNote(li), text);
+  }
+
+  function markPendingWaiting() {
+    pending.forEach(function (item) {
+      if (!item.acked) { markPending(item, "waiting"); }
+    });
+  }
+
+  function showPending(clientId, body, replyTo) {
+    var li = newPostElement();
+    li.id = "pending-" + clientId;
+    li.className = "post is-pending";
+    li.dataset.clientId = clientId;
+    setText(q(li, ".post-author"), me ? me.display_name : gettext("You"));
+    show(q(li, ".post-badge"), false);
+    var bodyNode = q(li, ".post-body");
+    if (bodyNode) {
+      // Markdown is rendered on the server; until then the text is shown as typed.
+      bodyNode.textContent = body;
+      bodyNode.classList.add("is-plain");
+      bodyNode.style.whiteSpace = "pre-wrap";
+    }
+    ["post-actions", "post-reply-to", "post-state-note", "post-deleted-note", "post-edited"]
+      .forEach(function (cls) { show(q(li, "." + cls), false); });
+    var item = { body: body, replyTo: replyTo, li: li, acked: false, postId: null, held: false };
+    pending.set(clientId, item);
+    if (postsList) {
+      var empty = document.getElementById("no-posts");
+      if (empty) { empty.remove(); }
+      postsList.appendChild(li);
+    }
+    markPending(item, connected ? "sending" : "waiting");
+    savePending();
+    return item;
+  }
+
+  function sendPending(clientId, item) {
+    var frame = { type: "post.create", client_id: clientId, body: item.body };
+    if (item.replyTo) { frame.reply_to = item.replyTo; }
+    if (send(frame)) {
+      markPending(item, "sending");
+    } else {
+      markPending(item, "waiting");
+    }
+  }
+
+  function findPendingByPost(postId) {
+    var found = null;
+    pending.forEach(function (item, clientId) {
+      if (item.postId === postId) { found = { clientId: clientId, item: item }; }
+    });
+    return found;
+  }
+
+  function forgetPending(clientId) {
+    var item = pending.get(clientId);
+    if (!item) { return; }
+    pending.delete(clientId);
+    var note = q(item.li, ".post-pending-note");
+    if (note && !item.held) { note.remove(); }
+    item.li.classList.remove("is-pending", "is-waiting");
+    savePending();
+  }
+
+  function onAck(frame) {
+    if (typeof frame.client_id !== "string") {
+      return onOtherAck(frame);
+    }
+    var item = pending.get(frame.client_id);
+    if (!item) { return undefined; }
+    item.acked = true;
+    item.postId = frame.post;
+    item.held = frame.state === "held";
+    markPending(item, "sent");
+    savePending();
+    var rendered = document.getElementById("post-" + frame.post);
+    if (rendered && rendered !== item.li) {
+      // The post.created event came first: keep the server's rendering only.
+      item.li.remove();
+      pending.delete(frame.client_id);
+      return undefined;
+    }
+    item.li.id = "post-" + frame.post;
+    item.li.dataset.postId = String(frame.post);
+    if (item.held) {
+      pending.delete(frame.client_id); // no event will follow for others; keep our copy
+    }
+    return undefined;
+  }
+
+  function onOtherAck(frame) {
+    var waiting = reactionRefs.get(frame.ref);
+    if (!waiting) { return; }
+    reactionRefs.delete(frame.ref);
+    if (typeof frame.reacted === "boolean") {
+      waiting.button.setAttribute("aria-pressed", frame.reacted ? "true" : "false");
+      setText(q(waiting.li, ".post-agree-count"), String(frame.reactions));
+    }
+    waiting.button.disabled = false;
+  }
+
+  function onError(frame) {
+    var message = typeof frame.message === "string" ? frame.message : gettext("Something went wrong.");
+    var item = typeof frame.ref === "string" ? pending.get(frame.ref) : null;
+    if (item) {
+      // Refused: nothing was saved. Give the text back so nothing typed is lost.
+      pending.delete(frame.ref);
+      item.li.remove();
+      savePending();
+      if (textarea) {
+        textarea.value = textarea.value ? item.body + "\n\n" + textarea.value : item.body;
+        if (replyToInput && item.replyTo && !replyToInput.value) { replyToInput.value = item.replyTo; }
+      }
+      showFormError(message);
+      return;
+    }
+    var reaction = reactionRefs.get(frame.ref);
+    if (reaction) {
+      reactionRefs.delete(frame.ref);
+      reaction.button.disabled = false;
+    }
+    if (frame.code === "forbidden" || frame.code === "rate_limited" || reaction) {
+      announce(message);
+    }
+  }
+
+  function showFormError(message) {
+    if (!formError.parentNode) {
+      announce(message);
+      return;
+    }
+    formError.textContent = message;
+    formError.hidden = false;
+    if (textarea) {
+      textarea.setAttribute("aria-describedby",
+        (textarea.getAttribute("aria-describedby") || "").replace("reply-live-error", "").trim()
+          + " reply-live-error");
+      textarea.setAttribute("aria-invalid", "true");
+    }
+  }
+
+  function clearFormError() {
+    formError.hidden = true;
+    formError.textContent = "";
+    if (textarea) { textarea.removeAttribute("aria-invalid"); }
+  }
+
+  if (form && textarea) {
+    form.addEventListener("submit", function (event) {
+      // Until the socket has worked once, the plain form does the job (e.g. websockets blocked).
+      if (!everConnected) { return; }
+      event.preventDefault();
+      clearFormError();
+      var body = textarea.value;
+      if (!body.trim()) {
+        showFormError(gettext("Please write some text."));
+        textarea.focus();
+        return;
+      }
+      var clientId = newClientId();
+      if (clientIdInput) { clientIdInput.value = clientId; }
+      var replyTo = replyToInput && replyToInput.value ? Number(replyToInput.value) : null;
+      var item = showPending(clientId, body, replyTo);
+      textarea.value = "";
+      setReplyTarget(null);
+      sendPending(clientId, item);
+      if (clientIdInput) { clientIdInput.value = newClientId(); }
+    });
+  }
+
+  // --- replying to a post, agreeing --------------------------------------------------------------
+  function setReplyTarget(li) {
+    if (!replyToInput) { return; }
+    replyToInput.value = li ? li.dataset.postId : "";
+    if (!replyNote) { return; }
+    if (li) {
+      var link = q(replyNote, "a[href^='#post-']");
+      if (link) { link.setAttribute("href", "#post-" + li.dataset.postId); }
+      setText(q(replyNote, ".reply-to-note-author"), (q(li, ".post-author") || {}).textContent || "");
+      var text = ((q(li, ".post-body") || {}).textContent || "").replace(/\s+/g, " ").trim();
+      setText(q(replyNote, ".reply-to-note-excerpt"), text.length > 140 ? text.slice(0, 139) + "…" : text);
+    }
+    replyNote.hidden = !li;
+  }
+
+  var reactionRefs = new Map();
+  if (postsList) {
+    postsList.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("a.post-reply") : null;
+      if (!link || !textarea) { return; }
+      var li = link.closest("li.post");
+      if (!li || !li.dataset.postId) { return; }
+      event.preventDefault();
+      setReplyTarget(li);
+      textarea.focus();
+    });
+    postsList.addEventListener("submit", function (event) {
+      var agreeForm = event.target.closest ? event.target.closest("form.post-agree") : null;
+      if (!agreeForm || !connected) { return; } // offline: the plain form still works
+      var li = agreeForm.closest("li.post");
+      var button = q(agreeForm, "button");
+      if (!li || !button || !li.dataset.postId) { return; }
+      event.preventDefault();
+      refId += 1;
+      var ref = "r" + refId;
+      reactionRefs.set(ref, { li: li, button: button });
+      button.disabled = true;
+      if (!send({ type: "reaction.toggle", post: Number(li.dataset.postId), id: ref })) {
+        reactionRefs.delete(ref);
+        button.disabled = false;
+      }
+    });
+  }
+  if (replyNote) {
+    var cancel = q(replyNote, ".reply-to-cancel");
+    if (cancel) {
+      cancel.addEventListener("click", function (event) {
+        event.preventDefault();
+        setReplyTarget(null);
+        if (textarea) { textarea.focus(); }
+      });
+    }
+  }
+
+  // --- start -------------------------------------------------------------------------------------
+  function restorePending() {
+    var saved;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(storageKey) || "[]");
+    } catch (_err) {
+      saved = [];
+    }
+    if (!Array.isArray(saved)) { return; }
+    saved.forEach(function (entry) {
+      if (entry && typeof entry.client_id === "string" && typeof entry.body === "string") {
+        showPending(entry.client_id, entry.body, entry.reply_to || null);
+      }
+    });
+  }
+
+  window.addEventListener("online", reconnectNow);
+  window.addEventListener("offline", function () { setConnection("offline"); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { reconnectNow(); }
+  });
+  window.addEventListener("pagehide", function () {
+    stopped = true; // leaving: no reconnect from a page in the back/forward cache
+    dropSocket();
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      stopped = false;
+      connect();
+    }
+  });
+
+  restorePending();
+  connect();
+})();

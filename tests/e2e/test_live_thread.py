@@ -1,0 +1,106 @@
+"""The live thread in a real Chromium against a real daphne: two members, one thread.
+
+alice and bob are members who may post in the members' forum sam (staff) opened. Browser tests
+are sync (Playwright's sync API); rows are committed (``daphne_live`` is transactional).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from forums import services
+
+pytestmark = pytest.mark.e2e
+
+LIVE_MS = 2_000
+
+
+@pytest.fixture
+def thread(sam, alice):
+    forum = services.forum_create(actor=sam, title="Mieten", slug="mieten")
+    return services.thread_create(actor=alice, forum=forum, title="Mietendeckel", body="Erster")
+
+
+def open_thread(new_context, login, member, thread, **options):
+    page = new_context(**options).new_page()
+    login(page, member)
+    page.goto(thread.get_absolute_url())
+    return page
+
+
+def wait_live(page) -> None:
+    page.wait_for_function("document.getElementById('thread').dataset.live === 'online'")
+
+
+RECORD_PENDING = """() => {
+  window.__pending = [];
+  new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeType === 1 && node.classList.contains('is-pending')) {
+          window.__pending.push({busy: node.getAttribute('aria-busy'), text: node.textContent});
+        }
+      }
+    }
+  }).observe(document.getElementById('posts'), {childList: true});
+}"""
+
+
+def test_a_post_appears_for_the_other_member_without_reload(new_context, login, thread, alice, bob):
+    page_a = open_thread(new_context, login, alice, thread)
+    page_b = open_thread(new_context, login, bob, thread)
+    wait_live(page_a)
+    wait_live(page_b)
+    page_b.evaluate(RECORD_PENDING)
+
+    page_b.fill("#reply-form textarea[name=body]", "Hallo von **Bob**")
+    started = time.monotonic()
+    page_b.click("#reply-form button[type=submit]")
+
+    seen = page_a.locator("#posts li.post", has_text="Hallo von Bob")
+    expect(seen).to_be_visible(timeout=LIVE_MS)
+    assert time.monotonic() - started < LIVE_MS / 1000
+    expect(seen.locator(".post-body strong")).to_have_text("Bob")  # the server's HTML
+    expect(seen.locator(".post-author")).to_have_text("Bob")
+    expect(page_a.locator("#live-status")).to_contain_text("Bob", timeout=LIVE_MS * 3)
+    assert page_a.url.endswith(thread.get_absolute_url())  # no reload, no navigation
+
+    # Bob's own copy went from pending (shown at once, busy) to sent, replaced in place.
+    pending = page_b.evaluate("window.__pending")
+    assert pending and pending[0]["busy"] == "true"
+    assert "Hallo von **Bob**" in pending[0]["text"]
+    own = page_b.locator("#posts li.post", has_text="Hallo von Bob")
+    expect(own).to_have_count(1)
+    expect(own).not_to_have_class("is-pending")
+    expect(own).to_have_attribute("id", "post-" + own.get_attribute("data-post-id"))
+    expect(own.locator(".post-body strong")).to_have_text("Bob")
+    expect(page_b.locator("#reply-form textarea[name=body]")).to_have_value("")
+
+
+def test_an_error_keeps_the_text_and_shows_the_message(new_context, login, thread, alice):
+    page = open_thread(new_context, login, alice, thread)
+    wait_live(page)
+    page.fill("#reply-form textarea[name=body]", "x" * 10_001)
+    page.click("#reply-form button[type=submit]")
+    error = page.locator("#reply-live-error")
+    expect(error).to_be_visible()
+    expect(error).not_to_be_empty()
+    expect(page.locator("#reply-form textarea[name=body]")).to_have_value("x" * 10_001)
+    expect(page.locator("#posts li.is-pending")).to_have_count(0)
+
+
+def test_the_reply_form_works_without_javascript(new_context, login, thread, alice, bob):
+    watcher = open_thread(new_context, login, alice, thread)
+    wait_live(watcher)
+    page = open_thread(new_context, login, bob, thread, java_script_enabled=False)
+    page.fill("#reply-form textarea[name=body]", "Ohne JavaScript geschrieben")
+    with page.expect_navigation():
+        page.click("#reply-form button[type=submit]")
+    expect(page.locator("#posts li.post", has_text="Ohne JavaScript geschrieben")).to_have_count(1)
+    # The form's post went through the same service: it reaches live readers too.
+    expect(watcher.locator("#posts li.post", has_text="Ohne JavaScript geschrieben")).to_be_visible(
+        timeout=LIVE_MS
+    )
