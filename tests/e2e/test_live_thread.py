@@ -32,7 +32,8 @@ def open_thread(new_context, login, member, thread, **options):
 
 
 def wait_live(page) -> None:
-    page.wait_for_function("document.getElementById('thread').dataset.live === 'online'")
+    # A locator, not wait_for_function: the page's CSP forbids the eval that one would need.
+    expect(page.locator("#thread[data-live=online]")).to_have_count(1)
 
 
 RECORD_PENDING = """() => {
