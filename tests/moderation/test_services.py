@@ -44,7 +44,7 @@ def test_a_member_cannot_report_the_same_post_twice_while_its_case_is_open(world
     with pytest.raises(ServiceError) as info:
         services.report_create(actor=alice, post=world.post, reason="spam")
     assert info.value.code == "invalid"
-    assert "already reported" in info.value.message
+    assert "schon gemeldet" in info.value.message
 
 
 def test_a_member_cannot_report_their_own_post(world, bob):
@@ -85,7 +85,7 @@ def test_a_case_claimed_by_another_moderator_is_refused_as_being_handled(world, 
     with pytest.raises(ServiceError) as info:
         services.case_claim(actor=mo, case=case)
     assert info.value.code == "conflict"
-    assert "Hank is handling this case" in info.value.message
+    assert "Hank bearbeitet diesen Fall gerade" in info.value.message
 
 
 def test_a_claim_lapses_after_ten_minutes(world, alice, mo):
@@ -101,7 +101,7 @@ def test_two_moderators_acting_on_one_case_one_wins_the_other_is_told(world, ali
     with pytest.raises(ServiceError) as info:
         services.case_dismiss(actor=world.hank, case=case)
     assert info.value.code == "conflict"
-    assert "already been handled" in info.value.message
+    assert "schon jemand anderes aus der Moderation gekümmert" in info.value.message
     with pytest.raises(ServiceError) as again:
         services.post_hide(actor=world.hank, post=world.post, reason="spam")
     assert again.value.code == "conflict"
@@ -154,7 +154,7 @@ def test_an_appeal_cannot_be_decided_by_the_moderator_who_hid_the_post(world, bo
     with pytest.raises(ServiceError) as info:
         services.appeal_decide(actor=world.hank, appeal=appeal, uphold=True, reason="corrected")
     assert info.value.code == "forbidden"
-    assert "another moderator" in info.value.message
+    assert "muss jemand anderes aus der Moderation" in info.value.message
 
 
 def test_a_second_appeal_is_refused(world, bob, mo):

@@ -206,12 +206,12 @@ def test_a_member_reports_a_post_and_is_thanked(post, alice):
         follow=True,
     )
     assert Report.objects.filter(post=post, reporter=alice, reason=Reason.SPAM).exists()
-    assert "Thank you" in response.content.decode()
+    assert "Danke. Die Moderation sieht sich den Beitrag an" in response.content.decode()
 
 
 def test_the_author_is_not_offered_a_report_form_for_their_own_post(post, bob):
     response = client_for(bob).get(reverse("moderation:report", args=[post.pk]), follow=True)
-    assert "You cannot report this post." in response.content.decode()
+    assert "Du kannst diesen Beitrag nicht melden." in response.content.decode()
     assert 'name="reason"' not in response.content.decode()
 
 
@@ -249,14 +249,14 @@ def test_a_moderator_hides_a_post_with_a_reason_and_the_reporter_is_told(
     assert post.state == Post.State.HIDDEN
     assert notifications.unread_for(member=alice).count() == 1
     page = client_for(alice).get(reverse("notifications"))
-    assert "Notifications (1)" in page.content.decode()
+    assert "Benachrichtigungen (1)" in page.content.decode()
 
 
 def test_hiding_without_a_reason_category_changes_nothing(case, post, moderator):
     response = client_for(moderator).post(
         reverse("moderation:post_action", args=[post.pk, "ausblenden"]), {"text": "x"}, follow=True
     )
-    assert "Please choose a reason category." in response.content.decode()
+    assert "Bitte wähle eine Kategorie." in response.content.decode()
     post.refresh_from_db()
     assert post.state == Post.State.PUBLISHED
 
@@ -273,7 +273,7 @@ def test_the_author_sees_the_reason_and_appeals_once(post, bob, moderator, max_)
     services.post_hide(actor=moderator, post=post, reason=Reason.INSULT, text="Ton")
     client = client_for(bob)
     thread_html = client.get(post.thread.get_absolute_url()).content.decode()
-    assert "Insult" in thread_html
+    assert "Beleidigung" in thread_html
     assert reverse("moderation:appeal", args=[post.pk]) in thread_html
     response = client.post(
         reverse("moderation:appeal", args=[post.pk]), {"text": "Das war Satire."}, follow=True
@@ -288,7 +288,7 @@ def test_the_author_sees_the_reason_and_appeals_once(post, bob, moderator, max_)
 def test_an_empty_appeal_is_refused(post, bob, moderator):
     services.post_hide(actor=moderator, post=post, reason=Reason.INSULT)
     response = client_for(bob).post(reverse("moderation:appeal", args=[post.pk]), {"text": " "})
-    assert "Please explain your appeal." in response.content.decode()
+    assert "Bitte begründe deinen Einspruch." in response.content.decode()
     assert not Appeal.objects.exists()
 
 
@@ -305,7 +305,7 @@ def test_the_moderator_who_hid_cannot_decide_the_appeal_but_another_can(
     appeal = services.appeal_create(actor=bob, post=post, text="Bitte prüfen")
     queue = client_for(moderator).get(reverse("moderation:queue", args=[forum.slug]))
     html = queue.content.decode()
-    assert "another moderator decides" in html
+    assert "entscheidet jemand anderes aus der Moderation" in html
     assert reverse("moderation:appeal_decide", args=[appeal.pk]) not in html
     client_for(moderator).post(
         reverse("moderation:appeal_decide", args=[appeal.pk]),
@@ -399,7 +399,7 @@ def test_moving_a_thread_to_a_forum_one_does_not_moderate_is_refused(
         {"forum": other_forum.pk, "reason": Reason.WRONG_FORUM},
         follow=True,
     )
-    assert "Please choose one of the forums listed." in response.content.decode()
+    assert "Bitte wähle eines der aufgeführten Foren." in response.content.decode()
     thread.refresh_from_db()
     assert thread.forum.slug == "mieten"
 
@@ -421,7 +421,7 @@ def test_the_public_log_hides_moderator_names_unless_the_forum_shows_them(
     services.post_hide(actor=moderator, post=post, reason=Reason.INSULT, text="geheim")
     url = reverse("moderation:log", args=[forum.slug])
     html = client_for(alice).get(url).content.decode()
-    assert "Post hidden" in html and "Insult" in html
+    assert "Beitrag ausgeblendet" in html and "Beleidigung" in html
     assert ">Mo<" not in html
     assert "geheim" not in html
     Forum.objects.filter(pk=forum.pk).update(show_moderator_names=True)
@@ -442,7 +442,7 @@ def test_staff_appoint_and_revoke_a_moderator(forum, sam, alice):
     client = client_for(sam)
     url = reverse("moderation:moderators", args=[forum.slug])
     bad = client.post(url, {"email": "nobody@example.org"})
-    assert "No member has this e-mail address." in bad.content.decode()
+    assert "Kein Mitglied hat diese E-Mail-Adresse." in bad.content.decode()
     client.post(url, {"email": "ALICE@example.org"})
     assert client_for(alice).get(reverse("moderation:queue", args=[forum.slug])).status_code == 200
     client.post(reverse("moderation:moderator_revoke", args=[forum.slug, alice.pk]))
@@ -456,13 +456,13 @@ def test_notifications_are_listed_and_marked_read(case, post, moderator, alice):
     client = client_for(alice)
     page = client.get(reverse("notifications"))
     assert page.status_code == 200
-    assert "Notifications (1)" in page.content.decode()
+    assert "Benachrichtigungen (1)" in page.content.decode()
     note = Notification.objects.get(member=alice)
     client.post(reverse("notifications_read"), {"id": "abc"})
     assert Notification.objects.get(pk=note.pk).read_at is None
     client.post(reverse("notifications_read"), {"id": note.pk})
     assert Notification.objects.get(pk=note.pk).read_at is not None
-    assert "Notifications (1)" not in client.get(reverse("notifications")).content.decode()
+    assert "Benachrichtigungen (1)" not in client.get(reverse("notifications")).content.decode()
 
 
 def test_notifications_need_a_login():
