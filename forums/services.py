@@ -527,7 +527,7 @@ def reaction_toggle(*, actor: Member, post: Post) -> tuple[bool, int]:
     if post.author_id == actor.pk:
         raise ServiceError("invalid", _("You cannot agree with your own post."))
     if post.deleted_at is not None or post.state != Post.State.PUBLISHED:
-        raise ServiceError("invalid", _("This post cannot receive agreement."))
+        raise ServiceError("invalid", _("You cannot agree with this post."))
     with transaction.atomic():
         locked = _lock_thread(thread)
         removed, _count = Reaction.objects.filter(post=post, member=actor).delete()

@@ -128,10 +128,12 @@ class MuteForm(forms.Form):
     until = forms.DateTimeField(
         label=_("Until (only for a date of your choice)"),
         required=False,
-        help_text=_("For example 2025-06-30 18:00"),
+        help_text=_("Format: YYYY-MM-DD HH:MM"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d"],
-        error_messages={"invalid": _("Please enter a date and time, e.g. 2025-06-30 18:00.")},
+        error_messages={
+            "invalid": _("Please enter a date and time in the format YYYY-MM-DD HH:MM.")
+        },
     )
     reason = _reason_category()
     text = _reason_text(required=False, label=_("Explanation for the member (optional)"))

@@ -154,7 +154,13 @@ def case_dismiss(
         if not row.is_open:
             raise _already_handled()
         if row.kind != Case.Kind.REPORTS:
-            raise ServiceError("invalid", _("Release or reject a held post; decide an appeal."))
+            raise ServiceError(
+                "invalid",
+                _(
+                    "Only reports can be closed without action. Release or reject a held post, "
+                    "or decide an appeal."
+                ),
+            )
         _check_claim(row, actor)
         _close_case(row, actor=actor, status=Case.Status.DISMISSED)
         log(

@@ -416,7 +416,7 @@ def test_agreeing_with_a_post_toggles_and_redirects_back_to_it(client, alice, th
     assert post.reaction_count == 1
     html = client.get(thread_url(thread)).content.decode()
     assert 'aria-pressed="true"' in html
-    assert '<span class="post-agree-count">1</span>' in html
+    assert 'data-count="1">1 agreement</span>' in html  # a counted plural (singular here)
     response = client.post(url)
     assert messages_of(response) == ["You no longer agree with this post."]
     assert Reaction.objects.count() == 0

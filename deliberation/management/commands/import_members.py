@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from deliberation.imports import ImportFileError, members_import_csv
 
@@ -42,7 +43,11 @@ class Command(BaseCommand):
         for email in report.invitation_failed:
             self.stderr.write(_("invitation to %s could not be sent") % email)
         if report.invited:
-            self.stdout.write(_("%d invitation(s) sent.") % len(report.invited))
+            count = len(report.invited)
+            self.stdout.write(
+                ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", count)
+                % {"count": count}
+            )
         style = self.style.SUCCESS if report.ok else self.style.ERROR
         self.stdout.write(style(report.summary()))
         if not report.ok:

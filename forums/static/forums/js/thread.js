@@ -81,6 +81,16 @@
   function show(node, visible) { if (node) { node.hidden = !visible; } }
   function setText(node, text) { if (node) { node.textContent = text; } }
 
+  /* The agreement total of a post: one whole, counted sentence ("1 agreement", "3 agreements"). */
+  function setAgreeCount(li, count) {
+    var total = q(li, ".post-agree-total");
+    if (!total) { return; }
+    var n = Number(count) || 0;
+    total.dataset.count = String(n);
+    total.textContent = format(ngettext("%(counter)s agreement", "%(counter)s agreements", n),
+      { counter: n });
+  }
+
   // Visible connection state (not a live region: the status region below announces changes once).
   var connectionNote = el("p", { id: "live-connection", "class": "live-connection" });
   var onlineNote = el("p", { id: "live-online", "class": "live-online" });
@@ -407,11 +417,13 @@
       agree.setAttribute("action", postUrl(post.id, "zustimmen"));
       show(agree, !mine && !post.deleted && post.state === "published");
     }
-    setText(q(li, ".post-agree-count"), String(post.reactions || 0));
+    setAgreeCount(li, post.reactions);
     show(q(li, ".post-agree-total"), !post.deleted);
     var replyLink = q(li, ".post-reply");
     if (replyLink) {
       replyLink.setAttribute("href", "?reply_to=" + post.id + "#reply");
+      setText(q(replyLink, ".post-reply-label"), format(gettext("Reply to %(name)s"),
+        { name: post.author ? post.author.display_name : gettext("Deleted account") }));
       show(replyLink, !post.deleted);
     }
     var edit = q(li, ".post-edit");
@@ -532,7 +544,7 @@
   function updateReactions(post) {
     if (!post) { return; }
     var li = document.getElementById("post-" + post.id);
-    if (li) { setText(q(li, ".post-agree-count"), String(post.reactions || 0)); }
+    if (li) { setAgreeCount(li, post.reactions); }
   }
 
   function applyLocked(locked) {
@@ -713,7 +725,7 @@
     reactionRefs.delete(frame.ref);
     if (typeof frame.reacted === "boolean") {
       waiting.button.setAttribute("aria-pressed", frame.reacted ? "true" : "false");
-      setText(q(waiting.li, ".post-agree-count"), String(frame.reactions));
+      setAgreeCount(waiting.li, frame.reactions);
     }
     waiting.button.disabled = false;
   }
