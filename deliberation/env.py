@@ -86,7 +86,14 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
         # psycopg 3 connection pool would be per process; daphne runs one process per core.
         config["CONN_HEALTH_CHECKS"] = True
     else:
-        config["OPTIONS"] = {"timeout": 20}
+        config["OPTIONS"] = {
+            "timeout": 20,
+            # WAL lets pages read while a post is written, and commits without an fsync of
+            # the whole database; IMMEDIATE takes the write lock up front, so two writers
+            # queue instead of failing with "database is locked" on upgrade.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     return config
 
 

@@ -29,6 +29,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from deliberation.fastsend import protocol_of, send_prepared
 from deliberation.hub import get_hub
 from deliberation.live import MEMBER, MODERATOR, encode, group_name
 from forums import permissions, selectors, services
@@ -145,6 +146,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     group: str
     #: Hub deliveries held back while a replay is being sent (None: deliver at once).
     _buffer: list[dict[str, Any]] | None = None
+    _raw: Any = None
     _subscribed = False
     _closing = False
     _moderator = False
@@ -152,6 +154,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     # --- connect --------------------------------------------------------------------------------
 
     async def connect(self) -> None:
+        self._raw = protocol_of(self.scope)
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.group = group_name("thread", self.thread_id)
         self.bucket = TokenBucket()
@@ -295,7 +298,10 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         if self._buffer is not None:
             self._buffer.append(message)
             return
-        await self.base_send(message)
+        # Under daphne the shared message is framed once for all sockets (deliberation.fastsend);
+        # elsewhere, or once the socket is closing, the ordinary ASGI send.
+        if self._raw is None or not send_prepared(self._raw, message):
+            await self.base_send(message)
 
     async def hub_dropped(self) -> None:
         self._subscribed = False
