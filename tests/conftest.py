@@ -90,3 +90,23 @@ def olga(db):
 def _media_root(settings, tmp_path):
     """Uploads of a test land in its own folder and never in the developer's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_state():
+    """Every test starts with no hub and no cached channel layer instance.
+
+    channels caches one layer instance per process, and channels_redis remembers the event loop
+    that receives on it: a hub left receiving by an earlier test (whose loop is gone) would make
+    the next test's hub fail to receive and wait for frames that never come. Async fixtures of
+    the consumer tests close their hub first; this only drops what is left.
+    """
+    from channels.layers import channel_layers
+
+    from deliberation.hub import reset_hub
+
+    reset_hub(None)
+    channel_layers.backends.clear()
+    yield
+    reset_hub(None)
+    channel_layers.backends.clear()
