@@ -110,11 +110,13 @@ def visible_posts(*, user: User, thread: Thread, is_moderator: bool) -> QuerySet
     """The thread's posts the user may see, in reading order.
 
     Published and author-deleted posts are listed for everyone (a deleted post keeps its place as
-    a placeholder); held, hidden and rejected posts only for their author and the moderators.
+    a placeholder), and so are hidden posts: others see "hidden by moderation" with the reason
+    category in their place, never their text (see ``viewer_sees_text``). Held and rejected
+    posts only for their author and the moderators.
     """
     posts = thread.posts.all()
     if not is_moderator:
-        shown = Q(state=Post.State.PUBLISHED)
+        shown = Q(state__in=[Post.State.PUBLISHED, Post.State.HIDDEN])
         if user.is_authenticated:
             shown |= Q(author=user)
         posts = posts.filter(shown)
@@ -122,6 +124,16 @@ def visible_posts(*, user: User, thread: Thread, is_moderator: bool) -> QuerySet
 
 
 def post_is_visible(*, user: User, post: Post, is_moderator: bool) -> bool:
+    """Whether the post has its place on the user's page (its text: see ``post_text_visible``)."""
+    return (
+        is_moderator
+        or post.state in (Post.State.PUBLISHED, Post.State.HIDDEN)
+        or (user.is_authenticated and post.author_id == user.pk)
+    )
+
+
+def post_text_visible(*, user: User, post: Post, is_moderator: bool) -> bool:
+    """Whether the user may read the post's text: published, or their own, or a moderator."""
     return (
         is_moderator
         or post.state == Post.State.PUBLISHED
@@ -174,6 +186,10 @@ def annotate_posts_for_viewer(
             post.viewer_reacted = post.pk in reacted
         post.viewer_can_edit = own and alive and post.created_at >= edit_after
         post.viewer_can_delete = own and alive
+        post.viewer_sees_text = post_text_visible(user=user, post=post, is_moderator=is_moderator)
+        if not post.viewer_sees_text:
+            # A hidden post keeps its place; its text must not reach this viewer's page at all.
+            post.body = post.body_html = ""
         post.viewer_can_react = (
             can_participate and alive and post.state == Post.State.PUBLISHED and not own
         )
@@ -189,6 +205,11 @@ def annotate_posts_for_viewer(
     return posts
 
 
+#: The moderation app's note on a hidden post (a reverse one-to-one), fetched in the same query
+#: where that app is installed; forums does not import it.
+_POST_NOTE = ("moderation_note",) if hasattr(Post, "moderation_note") else ()
+
+
 def thread_posts(*, user: User, thread: Thread, is_moderator: bool) -> QuerySet[Post]:
     """Visible posts with everything the page shows fetched in the same query.
 
@@ -198,7 +219,7 @@ def thread_posts(*, user: User, thread: Thread, is_moderator: bool) -> QuerySet[
     whatever its length, and the page can skip marking read when nothing is new.
     """
     posts = visible_posts(user=user, thread=thread, is_moderator=is_moderator).select_related(
-        "author", "reply_to__author"
+        "author", "reply_to__author", *_POST_NOTE
     )
     if not user.is_authenticated:
         return posts

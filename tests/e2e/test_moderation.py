@@ -80,6 +80,16 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
     expect(hidden.locator(".post-body")).not_to_contain_text(TEXT, timeout=LIVE_MS)
     expect(hidden).to_have_attribute("data-state", "hidden")
     expect(hidden.locator(".post-state-note")).to_be_visible()
+    # The placeholder names the reason category, in the reader's language (German here).
+    expect(hidden.locator(".post-state-note")).to_have_text(
+        "Von der Moderation ausgeblendet – Beleidigung"
+    )
+    assert TEXT not in reporter.locator("#posts").inner_text()
+    # After a reload the post keeps its place with the same placeholder, still without its text.
+    reporter.reload()
+    expect(reporter.locator(f"#post-{post.pk} .post-moderation-note")).to_contain_text(
+        "Von der Moderation ausgeblendet – Beleidigung"
+    )
     assert TEXT not in reporter.locator("#posts").inner_text()
 
     # The public log shows the action, accessibly, without the moderator's name.

@@ -319,8 +319,8 @@
     setSeq(frame.seq);
     switch (frame.type) {
       case "post.created": return onPostCreated(frame.post);
+      case "post.hidden": return updatePost(frame.post, frame.moderation);
       case "post.edited":
-      case "post.hidden":
       case "post.restored":
       case "post.deleted": return updatePost(frame.post);
       case "reaction.changed": return updateReactions(frame.post);
@@ -334,7 +334,21 @@
     return "/foren/beitrag/" + id + "/" + (action ? action + "/" : "");
   }
 
-  function stateNote(state) {
+  /* Reason categories in the reader's language, rendered into the page by the server
+     (templates/moderation/_reason_labels.html); live frames carry only the code. */
+  var reasonLabels = (function () {
+    var node = document.getElementById("moderation-reasons");
+    if (!node) { return {}; }
+    try { return JSON.parse(node.textContent) || {}; } catch (_err) { return {}; }
+  }());
+
+  function stateNote(state, post) {
+    if (state === "hidden" && post && !post.body_html) {
+      // Not its author's or a moderator's copy: a placeholder with the reason category.
+      var label = post.moderation_reason && reasonLabels[post.moderation_reason];
+      return label ? interpolate(gettext("Hidden by moderation – %s"), [label])
+        : gettext("Hidden by moderation");
+    }
     if (state === "held") {
       return gettext("Waiting for a moderator: only its author and the moderators can see this post.");
     }
@@ -402,7 +416,7 @@
         setText(q(reply, ".post-reply-to-excerpt"), post.reply_to.excerpt || "");
       }
     }
-    var note = stateNote(post.state);
+    var note = stateNote(post.state, post);
     setText(q(li, ".post-state-note"), note);
     show(q(li, ".post-state-note"), !!note && !post.deleted);
     show(q(li, ".post-deleted-note"), !!post.deleted);
@@ -535,10 +549,15 @@
     }
   }
 
-  function updatePost(post) {
+  function updatePost(post, moderation) {
     if (!post || typeof post.id !== "number") { return; }
+    if (moderation && moderation.reason) { post.moderation_reason = moderation.reason; }
     var li = document.getElementById("post-" + post.id);
-    if (li) { fillPost(li, post); }
+    if (li) {
+      fillPost(li, post);
+      var serverNote = q(li, ".post-moderation-note");
+      if (serverNote) { serverNote.hidden = post.state !== "hidden" && post.state !== "rejected"; }
+    }
   }
 
   function updateReactions(post) {
