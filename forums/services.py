@@ -182,7 +182,7 @@ def _check_rate(actor: Member) -> None:
 
 def _lock_thread(thread: Thread) -> Thread:
     """The thread's row, locked until the transaction ends. Call inside ``transaction.atomic()``."""
-    return Thread.objects.select_for_update().select_related("forum").get(pk=thread.pk)
+    return Thread.objects.select_for_update(of=("self",)).select_related("forum").get(pk=thread.pk)
 
 
 def _record_event(thread: Thread, event: dict[str, Any], *, post: Post | None = None) -> dict:

@@ -55,7 +55,7 @@ Kind = ModerationAction.Kind
 def _lock_open_case(post: Post) -> Case | None:
     """The post's open case, locked until the transaction ends (call inside atomic)."""
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .filter(post_id=post.pk, status=Case.Status.OPEN)
         .select_related("forum")
         .first()
@@ -101,7 +101,7 @@ def _open_case(*, kind: str, post: Post) -> Case:
         if case is None:
             raise
         return case
-    return Case.objects.select_for_update().select_related("forum").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("forum").get(pk=case.pk)
 
 
 def case_claim(*, actor: Any, case: Case) -> Case:
@@ -112,7 +112,11 @@ def case_claim(*, actor: Any, case: Case) -> Case:
     """
     require_moderator(actor, case.forum)
     with transaction.atomic():
-        row = Case.objects.select_for_update().select_related("claimed_by").get(pk=case.pk)
+        row = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("claimed_by")
+            .get(pk=case.pk)
+        )
         if not row.is_open:
             raise _already_handled()
         _check_claim(row, actor)
@@ -149,7 +153,9 @@ def case_dismiss(
     text = clean_text(text)
     with transaction.atomic():
         row = (
-            Case.objects.select_for_update().select_related("forum", "post__thread").get(pk=case.pk)
+            Case.objects.select_for_update(of=("self",))
+            .select_related("forum", "post__thread")
+            .get(pk=case.pk)
         )
         if not row.is_open:
             raise _already_handled()
@@ -437,7 +443,11 @@ def appeal_decide(
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("forum").get(pk=appeal.case_id)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("forum")
+            .get(pk=appeal.case_id)
+        )
         if not case.is_open:
             raise _already_handled()
         _check_claim(case, actor)
