@@ -80,3 +80,12 @@ def make_post(thread=None, *, author: Member | None = None, **fields: Any):
     fields.setdefault("body", f"Beitrag {next(_counter)}")
     post, _created = services.post_create(actor=author or _staff_actor(), thread=thread, **fields)
     return post
+
+
+def session_cookie_of(member: Member) -> str:
+    """``sessionid=...`` of ``member`` logged in through Django's test client (for websockets)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(member)
+    return f"sessionid={client.cookies['sessionid'].value}"

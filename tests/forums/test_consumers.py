@@ -15,12 +15,12 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
-from django.test import Client
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
 from forums import consumers, services
 from forums.models import Forum, Post, ThreadEvent
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -54,10 +54,7 @@ async def _fresh_hub(settings):
 
 @database_sync_to_async
 def session_cookie(member: Any) -> bytes:
-    """The session cookie of ``member`` logged in through Django's test client."""
-    client = Client()
-    client.force_login(member)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+    return factories.session_cookie_of(member).encode()
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ import uuid
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from forums import services
+from tests import factories
 from tests.servers import DaphneServer
 
 pytestmark = pytest.mark.integration
@@ -29,9 +29,7 @@ TIMEOUT = 15.0
 
 
 def session_cookie(member: Any) -> str:
-    client = Client()
-    client.force_login(member)
-    return f"sessionid={client.cookies['sessionid'].value}"
+    return factories.session_cookie_of(member)
 
 
 class LiveClient:

@@ -13,7 +13,6 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
-from django.test import Client
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
@@ -43,9 +42,7 @@ async def _fresh_hub():
 
 @database_sync_to_async
 def session_cookie(member: Any) -> bytes:
-    client = Client()
-    client.force_login(member)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+    return factories.session_cookie_of(member).encode()
 
 
 @pytest.fixture
