@@ -23,10 +23,18 @@ logger = logging.getLogger(__name__)
 MEMBER = "member"
 MODERATOR = "moderator"
 
+#: Server-internal control event on a member's group (``member.<id>``): the member's rights were
+#: narrowed, so each of their open sockets re-authorises at once. Never sent to a browser.
+ACCESS_CHANGED: dict[str, Any] = {"type": "access.changed"}
+
 
 def encode(event: dict[str, Any]) -> str:
     """Encode one event as compact JSON; raises ``TypeError`` on anything not serialisable."""
     return json.dumps(event, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
+#: ``ACCESS_CHANGED`` as the hub delivers it: consumers compare against this one text.
+ACCESS_CHANGED_TEXT = encode(ACCESS_CHANGED)
 
 
 def group_name(kind: str, pk: int | str) -> str:
@@ -58,3 +66,8 @@ def broadcast_on_commit(
     if moderator_event is not None:
         texts[MODERATOR] = encode(moderator_event)
     transaction.on_commit(lambda: _send(group, texts))
+
+
+def access_changed_on_commit(member_pk: int) -> None:
+    """Tell ``member_pk``'s open sockets, after commit, to re-authorise now (rights narrowed)."""
+    broadcast_on_commit(group_name("member", member_pk), ACCESS_CHANGED)

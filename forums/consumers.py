@@ -6,10 +6,15 @@ Thin on purpose: a frame is parsed and checked here, the change is made by ``for
 
 Every frame re-authorises: the member is loaded again, the session must still exist, and the
 thread is fetched through ``access_thread``. Nothing a client sends may crash the consumer.
+
+A signed-in member's socket also listens on the hub group ``member.<id>``: a service that narrows
+the member's rights sends ``access.changed`` there (server-internal, never forwarded), and the
+socket re-authorises at once as if a frame had arrived, holding live events back meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -31,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from deliberation.fastsend import protocol_of, send_prepared
 from deliberation.hub import get_hub
-from deliberation.live import MEMBER, MODERATOR, encode, group_name
+from deliberation.live import ACCESS_CHANGED_TEXT, MEMBER, MODERATOR, encode, group_name
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
@@ -76,6 +81,8 @@ class Outcome:
     texts: list[str] = field(default_factory=list)
     moderator: bool = False
     replay_through: int | None = None
+    #: The rights seen by ``hello`` differ from those at connect: re-authorise once more.
+    recheck: bool = False
 
 
 class TokenBucket:
@@ -131,6 +138,15 @@ def _ref(frame: dict[str, Any]) -> str | int | None:
     return None
 
 
+def _seq_of(message: dict[str, Any]) -> int | None:
+    """The ``seq`` of a thread event the hub delivered, or None (presence and the like)."""
+    try:
+        seq = json.loads(message["text"]).get("seq")
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+
+
 def _session_store_class() -> Any:
     return import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -150,6 +166,14 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     _subscribed = False
     _closing = False
     _moderator = False
+    #: ``member.<id>`` of a signed-in member (access.changed arrives there), else None.
+    _member_group: str | None = None
+    #: An access.changed is being handled: live events stay in ``_buffer`` until it is done.
+    _recheck_pending = False
+    _recheck_task: asyncio.Task[None] | None = None
+    #: The replay bound of a buffer whose flush waits for the re-check.
+    _pending_through: int | None = None
+    member_id: int | None = None
 
     # --- connect --------------------------------------------------------------------------------
 
@@ -160,6 +184,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket()
         self.language = settings.LANGUAGE_CODE
         self.hub = get_hub()
+        #: Serialises client frames, the connect's replay and access re-checks.
+        self._lock = asyncio.Lock()
         try:
             info = await self._authorise_connect()
         except Http404:
@@ -174,19 +200,29 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         after, after_error = self._parse_after()
-        self._buffer = []
-        await self._subscribe(moderator=info["can_moderate"])
-        try:
-            outcome = await self._hello(info, after)
-        except Exception:
-            logger.exception("live thread %s: hello failed", self.thread_id)
-            await self._unsubscribe()
-            await self.close(code=1011)
-            return
-        await self._send_outcome(outcome)
-        if after_error is not None:
-            await self._send_frame({"type": "error", "code": "invalid", "message": after_error})
-        await self._flush_buffer(outcome.replay_through)
+        async with self._lock:
+            self._buffer = []
+            if self.member_id is not None:
+                # Before the thread group and before hello's second access check: a right
+                # revoked from here on reaches this socket as access.changed.
+                self._member_group = group_name("member", self.member_id)
+                await self.hub.subscribe(self._member_group, self)
+            await self._subscribe(moderator=info["can_moderate"])
+            try:
+                outcome = await self._hello(info, after)
+            except Refused:
+                await self._close(CLOSE_FORBIDDEN)
+                return
+            except Exception:
+                logger.exception("live thread %s: hello failed", self.thread_id)
+                await self._close(1011)
+                return
+            await self._send_outcome(outcome)
+            if after_error is not None:
+                await self._send_frame({"type": "error", "code": "invalid", "message": after_error})
+            if outcome.recheck:
+                self._access_changed()
+            await self._flush_buffer(outcome.replay_through)
 
     def _parse_after(self) -> tuple[int | None, str | None]:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -230,8 +266,17 @@ class ThreadConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _hello(self, info: dict[str, Any], after: int | None) -> Outcome:
-        thread = Thread.objects.get(pk=self.thread_id)
-        outcome = Outcome()
+        # Checked again now that the member group is joined: a revocation committed since the
+        # connect's check is seen here, one committed later arrives as access.changed.
+        with translation.override(self.language):
+            user = self._current_user()
+        try:
+            thread = permissions.access_thread(user, self.thread_id)
+        except (Http404, PermissionDenied):
+            raise Refused from None
+        outcome = Outcome(
+            recheck=permissions.can_moderate(user, thread.forum) != info["can_moderate"]
+        )
         outcome.frames.append(
             {
                 "type": "hello",
@@ -246,7 +291,6 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
             }
         )
-        user = self._current_user()
         self._replay(outcome, user, thread, after)
         return outcome
 
@@ -290,11 +334,18 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         )
 
     async def _unsubscribe(self) -> None:
+        if self._member_group is not None:
+            group, self._member_group = self._member_group, None
+            await self.hub.unsubscribe(group, self)
         if self._subscribed:
             self._subscribed = False
             await self.hub.unsubscribe(self.group, self)
 
     async def hub_send(self, message: dict[str, Any]) -> None:
+        if message["text"] == ACCESS_CHANGED_TEXT:
+            # Control event of the member group: re-authorise, never forward it.
+            self._access_changed()
+            return
         if self._buffer is not None:
             self._buffer.append(message)
             return
@@ -304,28 +355,140 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             await self.base_send(message)
 
     async def hub_dropped(self) -> None:
-        self._subscribed = False
+        # Dropped from one group (thread or member): _close leaves whichever groups remain.
         await self._close(CLOSE_DROPPED)
+
+    # --- access.changed -------------------------------------------------------------------------
+
+    def _access_changed(self) -> None:
+        """Hold live events back and re-authorise soon, as if a frame had arrived (hub side).
+
+        Synchronous, so nothing the hub delivers after this reaches the client before the
+        re-check has decided; the check itself runs in a task, off the hub's fan-out.
+        """
+        if self._closing:
+            return
+        if self._buffer is None:
+            self._buffer = []
+        self._recheck_pending = True
+        if self._recheck_task is not None and not self._recheck_task.done():
+            return  # the running re-check sees the flag and checks once more
+        self._recheck_task = asyncio.get_running_loop().create_task(
+            self._recheck(), name=f"recheck-thread-{self.thread_id}"
+        )
+
+    async def _recheck(self) -> None:
+        async with self._lock:
+            # Only this loop flushes while it holds the lock; a flush stops early when another
+            # access.changed arrives meanwhile, and the loop checks again.
+            while self._recheck_pending and not self._closing:
+                self._recheck_pending = False
+                try:
+                    moderator = await self._reauthorise()
+                    if moderator != self._moderator and self._subscribed:
+                        await self._subscribe(moderator=moderator)
+                        if not moderator:
+                            await self._replay_buffered_as_member()
+                except Refused as exc:
+                    self._buffer = None
+                    await self._send_error("forbidden", str(exc), None)
+                    await self._close(CLOSE_FORBIDDEN)
+                    return
+                except Exception:
+                    # Fail closed: the client reconnects, and the connect checks its rights.
+                    logger.exception("live thread %s: re-checking access failed", self.thread_id)
+                    self._buffer = None
+                    await self._close(1011)
+                    return
+                if self._recheck_pending:
+                    continue
+                through, self._pending_through = self._pending_through, None
+                if self._buffer is not None:
+                    await self._flush_buffer(through)
+
+    @database_sync_to_async
+    def _reauthorise(self) -> bool:
+        """The socket's access as of now: whether it moderates; raises Refused when it is lost."""
+        with translation.override(self.language):
+            user = self._current_user()
+            try:
+                thread = permissions.access_thread(user, self.thread_id)
+            except (Http404, PermissionDenied):
+                raise Refused(_("You no longer have access to this thread.")) from None
+            return permissions.can_moderate(user, thread.forum)
+
+    async def _replay_buffered_as_member(self) -> None:
+        """Replace held moderator texts of thread events by the member's view (replay)."""
+        buffer = self._buffer or []
+        first: int | None = None
+        kept = []
+        for message in buffer:
+            seq = _seq_of(message)
+            if seq is None:
+                kept.append(message)
+            elif first is None or seq < first:
+                first = seq
+        if first is None:
+            return
+        buffer[:] = kept
+        texts, through = await self._member_replay(first - 1)
+        for text in texts:
+            await self.send(text_data=text)
+        self._hold_through(through)
+
+    def _hold_through(self, through: int | None) -> None:
+        """Remember a replay bound for the flush that the re-check does later."""
+        if through is not None and (
+            self._pending_through is None or through > self._pending_through
+        ):
+            self._pending_through = through
+
+    @database_sync_to_async
+    def _member_replay(self, after: int) -> tuple[list[str], int]:
+        with translation.override(self.language):
+            user = self._current_user()
+        thread = Thread.objects.get(pk=self.thread_id)
+        texts = []
+        last = after
+        for event in selectors.events_after(
+            thread=thread, after=after, limit=REPLAY_LIMIT, user=user
+        ):
+            texts.append(encode(event))
+            last = max(last, int(event.get("seq", 0)))
+        return texts, last
 
     async def _flush_buffer(self, through: int | None) -> None:
         """Send what the hub delivered during a replay, minus what the replay already covered."""
+        if self._recheck_pending:
+            # An access re-check holds the buffer: it flushes once it has decided.
+            self._hold_through(through)
+            return
         buffer = self._buffer or []
         while buffer:
+            if self._recheck_pending:
+                # access.changed arrived during this flush: the rest waits for that re-check.
+                self._hold_through(through)
+                return
             message = buffer.pop(0)
             if through is not None:
-                try:
-                    seq = json.loads(message["text"]).get("seq")
-                except (ValueError, AttributeError):
-                    seq = None
-                if isinstance(seq, int) and seq <= through:
+                seq = _seq_of(message)
+                if seq is not None and seq <= through:
                     continue
             await self.base_send(message)
         # No await between the last check and this: nothing delivered meanwhile is lost.
-        self._buffer = None
+        if not self._recheck_pending:
+            self._buffer = None
 
     # --- frames from the client -----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._closing:
+            return
+        # One at a time with an access re-check (access.changed), which may switch the audience.
+        async with self._lock:
+            await self._receive(text_data, bytes_data)
+
+    async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
         if self._closing:
             return
         ref: str | int | None = None

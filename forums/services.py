@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, remove_perm
 
-from deliberation.live import broadcast_on_commit, group_name
+from deliberation.live import access_changed_on_commit, broadcast_on_commit, group_name
 from deliberation.markup import render_markdown
 from deliberation.models import Member
 from forums import events
@@ -280,9 +280,14 @@ def forum_grant(*, actor: Member, forum: Forum, member: Member, right: str) -> N
 
 
 def forum_revoke(*, actor: Member, forum: Forum, member: Member, right: str) -> None:
-    """Take the explicit ``right`` away again (same rules as :func:`forum_grant`)."""
+    """Take the explicit ``right`` away again (same rules as :func:`forum_grant`).
+
+    The member's open sockets re-authorise once this commits (``access.changed``), so a lost right
+    ends live delivery at once, not on the client's next frame.
+    """
     perm = _check_grant(actor, forum, right)
     remove_perm(perm, member, forum)
+    access_changed_on_commit(member.pk)
 
 
 # --- threads and posts --------------------------------------------------------------------------

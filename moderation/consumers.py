@@ -6,14 +6,16 @@ commit) reach the socket through this process's hub with the moderator audience;
 channel-layer channel of its own.
 
 Every frame from the client re-authorises: the session must still exist, the account be active and
-the right still held. A moderator whose right was revoked gets ``error``/``forbidden`` on the next
-frame and the socket is closed. The page's script sends a ``ping`` every 30 seconds, so a revoked
-moderator stops receiving the queue within that time even when idle. The socket carries no writes:
-the moderator acts through the page's plain forms.
+the right still held. A moderator whose right was revoked gets ``error``/``forbidden`` and the
+socket is closed: on the next frame, and at once when the revoking service announces it on the
+member's hub group (``access.changed`` on ``member.<id>``, server-internal and never forwarded;
+queue events are held back until the re-check has decided). The socket carries no writes: the
+moderator acts through the page's plain forms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from importlib import import_module
@@ -29,7 +31,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from deliberation.hub import get_hub
-from deliberation.live import MODERATOR, encode, group_name
+from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
 from forums import permissions
 from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
 from forums.models import Forum
@@ -54,6 +56,13 @@ class QueueConsumer(AsyncWebsocketConsumer):
     group: str
     _subscribed = False
     _closing = False
+    member_id: int | None = None
+    #: ``member.<id>`` of the moderator, where access.changed arrives.
+    _member_group: str | None = None
+    #: Queue events held back while an access.changed re-check runs (None: deliver at once).
+    _held: list[dict[str, Any]] | None = None
+    _recheck_pending = False
+    _recheck_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         raw = self.scope["url_route"]["kwargs"].get("forum_id")
@@ -75,6 +84,15 @@ class QueueConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
             return
         await self.accept()
+        if self.member_id is not None:
+            self._member_group = group_name("member", self.member_id)
+            await self.hub.subscribe(self._member_group, self)
+            # A revocation committed since the check above was not announced to this socket.
+            try:
+                await self._authorise()
+            except Exception:
+                await self._close(CLOSE_FORBIDDEN)
+                return
         self._subscribed = True
         await self.hub.subscribe(self.group, self, audience=MODERATOR)
         await self._send_frame({"type": "hello", "queue": self.forum_id or STAFF})
@@ -86,6 +104,8 @@ class QueueConsumer(AsyncWebsocketConsumer):
         user = self._current_user()
         if user.is_authenticated and user.language:
             self.language = user.language
+        if user.is_authenticated and self.member_id is None:
+            self.member_id = user.pk
         if self.forum_id is None:
             if not can_view_queue(user, None):
                 raise Refused
@@ -116,12 +136,58 @@ class QueueConsumer(AsyncWebsocketConsumer):
     # --- the hub --------------------------------------------------------------------------------
 
     async def hub_send(self, message: dict[str, Any]) -> None:
-        if not self._closing:
+        if self._closing:
+            return
+        if message["text"] == ACCESS_CHANGED_TEXT:
+            # Control event of the member group: re-authorise, never forward it.
+            self._access_changed()
+        elif self._held is not None:
+            self._held.append(message)
+        else:
             await self.base_send(message)
 
     async def hub_dropped(self) -> None:
-        self._subscribed = False
+        # Dropped from one group (queue or member): _close leaves whichever groups remain.
         await self._close(CLOSE_DROPPED)
+
+    def _access_changed(self) -> None:
+        """Hold queue events back and re-authorise soon, as on a frame (hub side, no await)."""
+        if self._held is None:
+            self._held = []
+        self._recheck_pending = True
+        if self._recheck_task is not None and not self._recheck_task.done():
+            return  # the running re-check sees the flag and checks once more
+        self._recheck_task = asyncio.get_running_loop().create_task(
+            self._recheck(), name=f"recheck-{self.group}"
+        )
+
+    async def _recheck(self) -> None:
+        while self._recheck_pending and not self._closing:
+            self._recheck_pending = False
+            try:
+                await self._authorise()
+            except (Refused, Forum.DoesNotExist):
+                self._held = None
+                await self._refuse()
+                return
+            except Exception:
+                # Fail closed: the page reconnects, and the connect checks the right.
+                logger.exception("moderation queue %s: re-checking access failed", self.group)
+                self._held = None
+                await self._close(1011)
+                return
+            held = self._held or []
+            while held and not self._recheck_pending and not self._closing:
+                await self.base_send(held.pop(0))
+            if not self._recheck_pending:
+                # No await since the last check: nothing delivered meanwhile is lost.
+                self._held = None
+
+    async def _refuse(self) -> None:
+        with translation.override(self.language):
+            message = _("You no longer have access to this moderation queue.")
+        await self._send_frame({"type": "error", "code": "forbidden", "message": message})
+        await self._close(CLOSE_FORBIDDEN)
 
     # --- frames from the client -----------------------------------------------------------------
 
@@ -131,10 +197,7 @@ class QueueConsumer(AsyncWebsocketConsumer):
         try:
             await self._authorise()
         except (Refused, Forum.DoesNotExist):
-            with translation.override(self.language):
-                message = _("You no longer have access to this moderation queue.")
-            await self._send_frame({"type": "error", "code": "forbidden", "message": message})
-            await self._close(CLOSE_FORBIDDEN)
+            await self._refuse()
             return
         except Exception:
             logger.exception("moderation queue %s: a frame failed", self.group)
@@ -170,6 +233,9 @@ class QueueConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def _unsubscribe(self) -> None:
+        if self._member_group is not None:
+            group, self._member_group = self._member_group, None
+            await self.hub.unsubscribe(group, self)
         if self._subscribed:
             self._subscribed = False
             await self.hub.unsubscribe(self.group, self)

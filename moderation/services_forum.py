@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_perms
 
+from deliberation.live import access_changed_on_commit
 from forums import services as forum_services
 from forums import services_moderation
 from forums.errors import ServiceError
@@ -260,6 +261,8 @@ def member_remove_from_forum(
             text=text,
             details={"revoked": sorted(r for r, p in RIGHTS.items() if p in held)},
         )
+        # Also without a grant to revoke: the member's open sockets re-check their rights now.
+        access_changed_on_commit(member.pk)
     return ban
 
 
@@ -296,3 +299,6 @@ def moderator_revoke(*, actor: Any, forum: Forum, member: Any) -> None:
             member=member,
             label=member.display_name,
         )
+        # forum_revoke already announced it; said here too, so that this service does not
+        # depend on that detail (one extra re-check of the member's sockets, after commit).
+        access_changed_on_commit(member.pk)

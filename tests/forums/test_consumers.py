@@ -350,7 +350,18 @@ async def test_an_invalid_after_is_an_error_and_replays_nothing(thread, alice):
 # --- re-authorisation ---------------------------------------------------------------------------
 
 
-async def test_a_revoked_view_right_refuses_the_next_frame_and_closes(invited_forum, sam, olga):
+async def frames_until_closed(ws: WebsocketCommunicator, code: int) -> list[dict[str, Any]]:
+    """Every frame the socket still gets, up to its close with ``code``."""
+    frames = []
+    while True:
+        output = await ws.receive_output(timeout=TIMEOUT)
+        if output["type"] == "websocket.close":
+            assert output.get("code") == code
+            return frames
+        frames.append(json.loads(output["text"]))
+
+
+async def test_a_revoked_view_right_closes_the_socket_at_once(invited_forum, sam, olga):
     def setup():
         services.forum_grant(actor=sam, forum=invited_forum, member=olga, right="participate")
         return services.thread_create(actor=sam, forum=invited_forum, title="T", body="B")
@@ -358,14 +369,60 @@ async def test_a_revoked_view_right_refuses_the_next_frame_and_closes(invited_fo
     thread = await database_sync_to_async(setup)()
     ws, hello, _ = await open_socket(thread.pk, await session_cookie(olga))
     assert hello["can_post"] is True
-    await database_sync_to_async(services.forum_revoke)(
-        actor=sam, forum=invited_forum, member=olga, right="participate"
-    )
+
+    def revoke_then_post():
+        services.forum_revoke(actor=sam, forum=invited_forum, member=olga, right="participate")
+        services.post_create(actor=sam, thread=thread, body="Nach dem Entzug")
+
+    # olga sends nothing: the revocation alone closes her socket.
+    await database_sync_to_async(revoke_then_post)()
+    frames = await frames_until_closed(ws, consumers.CLOSE_FORBIDDEN)
+    assert [f for f in frames if f["type"] != "presence"] == [
+        {"type": "error", "code": "forbidden", "message": frames[-1]["message"]}
+    ]
+    assert "Nach dem Entzug" not in json.dumps(frames)
+
+
+async def test_a_revoked_right_is_also_refused_on_the_next_frame(invited_forum, sam, olga):
+    """Without the announcement (e.g. a layer that lost it), the next frame still re-checks."""
+
+    def setup():
+        services.forum_grant(actor=sam, forum=invited_forum, member=olga, right="participate")
+        return services.thread_create(actor=sam, forum=invited_forum, title="T", body="B")
+
+    thread = await database_sync_to_async(setup)()
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(olga))
+
+    def revoke_silently():
+        from guardian.shortcuts import remove_perm
+
+        from forums.permissions import PARTICIPATE
+
+        remove_perm(PARTICIPATE, olga, invited_forum)
+
+    await database_sync_to_async(revoke_silently)()
     await ws.send_json_to({"type": "ping", "id": "x"})
     error = await next_of(ws, "error")
-    assert error["code"] == "forbidden"
-    assert error["ref"] == "x"
+    assert (error["code"], error["ref"]) == ("forbidden", "x")
     await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+
+
+async def test_access_changed_is_never_forwarded_and_keeps_a_socket_with_access(thread, alice):
+    from deliberation.live import access_changed_on_commit
+
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    member_group = f"member.{alice.pk}"
+    assert get_hub().local_count(member_group) == 1
+    await database_sync_to_async(access_changed_on_commit)(alice.pk)
+    await database_sync_to_async(services.post_create)(actor=alice, thread=thread, body="Weiter")
+    created = await next_of(ws, "post.created")
+    assert "Weiter" in created["post"]["body_html"]
+    await assert_usable(ws)
+    assert await ws.receive_nothing(timeout=0.2)
+    # The member group carries no presence: no report, no count, no frame.
+    assert member_group not in get_hub()._presence
+    await ws.disconnect()
+    assert get_hub().local_count(member_group) == 0
 
 
 async def test_a_revoked_participate_right_refuses_writes_but_keeps_reading(

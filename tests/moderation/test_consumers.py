@@ -164,15 +164,34 @@ async def test_a_ping_is_answered_and_other_frames_are_refused(forum, moderator)
     await ws.disconnect()
 
 
-async def test_a_revoked_moderator_is_refused_on_the_next_frame(forum, moderator, sam):
+async def test_a_revoked_moderator_is_closed_at_once(forum, moderator, sam):
     ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    # mo sends nothing: the revocation alone closes the queue socket.
     await database_sync_to_async(services.moderator_revoke)(
         actor=sam, forum=forum, member=moderator
     )
-    await ws.send_json_to({"type": "ping"})
     frame = await ws.receive_json_from(timeout=TIMEOUT)
     assert (frame["type"], frame["code"]) == ("error", "forbidden")
     await assert_closed(ws, CLOSE_FORBIDDEN)
+    assert get_hub().local_count(f"member.{moderator.pk}") == 0
+
+
+async def test_access_changed_is_not_forwarded_to_a_moderator_who_keeps_the_right(
+    forum, moderator, post, alice
+):
+    from deliberation.live import access_changed_on_commit
+
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    await database_sync_to_async(access_changed_on_commit)(moderator.pk)
+    await database_sync_to_async(services.report_create)(
+        actor=alice, post=post, reason=Reason.INSULT
+    )
+    frame = await ws.receive_json_from(timeout=TIMEOUT)
+    assert frame["type"] == "queue.changed"
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+    assert await ws.receive_nothing(timeout=0.2)
+    await ws.disconnect()
 
 
 async def test_a_logged_out_moderator_is_refused_on_the_next_frame(forum, moderator):

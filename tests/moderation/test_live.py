@@ -69,3 +69,26 @@ async def test_a_hidden_post_leaves_members_screens_and_moderators_see_it_reveal
 
     await member_ws.disconnect()
     await moderator_ws.disconnect()
+
+
+async def test_a_revoked_moderator_gets_the_members_frames_at_once(thread, alice, bob, mo, sam):
+    ws, hello, _ = await open_socket(thread.pk, await session_cookie(mo))
+    assert hello["can_moderate"] is True
+    post, _created = await database_sync_to_async(forum_services.post_create)(
+        actor=bob, thread=thread, body=SECRET
+    )
+    await next_of(ws, "post.created")
+
+    def revoke_then_hide():
+        services.moderator_revoke(actor=sam, forum=thread.forum, member=mo)
+        services.post_hide(actor=sam, post=post, reason="insult")
+
+    # mo sends nothing: the revocation alone switches the socket to the members' texts.
+    await database_sync_to_async(revoke_then_hide)()
+    frames = await frames_until(ws, "post.hidden")
+    hidden = frames[-1]
+    assert hidden["post"]["id"] == post.pk
+    assert hidden["post"]["body_html"] == ""
+    assert SECRET not in json.dumps(frames)
+    assert all(f["type"] != "access.changed" for f in frames)
+    await ws.disconnect()
