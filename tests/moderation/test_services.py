@@ -110,7 +110,8 @@ def test_two_moderators_acting_on_one_case_one_wins_the_other_is_told(world, ali
 
 def test_a_muted_members_post_is_refused_with_the_end_of_the_mute(world):
     una = world.people["muted member"]
-    until = timezone.now() + timedelta(hours=1)
+    # Half past, so both languages show the minutes (English drops ":00" on the full hour).
+    until = (timezone.now() + timedelta(hours=1)).replace(minute=30, second=0, microsecond=0)
     services.member_unmute(actor=world.people["moderator"], forum=world.forum, member=una)
     services.member_mute(
         actor=world.people["moderator"], forum=world.forum, member=una, until=until, reason="insult"
