@@ -602,7 +602,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             reply_to = frame.get("reply_to")
             if reply_to is not None:
                 reply_to = _int_field(frame, "reply_to")
-            thread = self._for_write(user)
+            self._check_participation(user, thread)
             post, _created = services.post_create(
                 actor=user, thread=thread, body=body, client_id=client_id, reply_to_id=reply_to
             )
@@ -618,7 +618,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             return
         post_id = _int_field(frame, "post")
         body = _str_field(frame, "body") if kind == "post.edit" else ""
-        self._for_write(user)
+        self._check_participation(user, thread)
         post = self._post(user, post_id)
         ack: dict[str, Any] = {"type": "ack", "post": post.pk}
         if kind == "post.edit":
@@ -630,13 +630,15 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             ack.update(reacted=reacted, reactions=count)
         outcome.frames.append(self._with_ref(ack, ref))
 
-    def _for_write(self, user: Any) -> Thread:
-        try:
-            return permissions.access_thread(user, self.thread_id, for_write=True)
-        except Http404:
-            raise Refused(_("You no longer have access to this thread.")) from None
-        except PermissionDenied:
-            raise ServiceError("forbidden", _("You may not take part in this forum.")) from None
+    @staticmethod
+    def _check_participation(user: Any, thread: Thread) -> None:
+        """The right to take part, on the thread ``_handle`` fetched and authorised for this frame.
+
+        (The services check it again; this answers a member who may only read before a frame's
+        fields are looked at, as the HTTP views do.)
+        """
+        if not permissions.can_participate(user, thread.forum):
+            raise ServiceError("forbidden", _("You may not take part in this forum."))
 
     def _post(self, user: Any, post_id: int) -> Any:
         try:

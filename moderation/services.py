@@ -232,6 +232,33 @@ def _set_note(post: Post, *, actor: Any, reason: str, text: str) -> None:
     )
 
 
+def _case_to_act_on(post: Post, actor: Any) -> Case | None:
+    """The post's open case, locked, once ``actor`` may act on it (no one else's claim holds).
+
+    Call inside ``transaction.atomic()``; raises ``conflict`` while another moderator holds it.
+    """
+    case = _lock_open_case(post)
+    if case is not None:
+        _check_claim(case, actor)
+    return case
+
+
+def _log_post(
+    actor: Any, action: str, post: Post, *, reason: str, text: str, details: dict | None = None
+) -> None:
+    """Log an action on ``post`` (its author is the member it concerns)."""
+    log(
+        actor=actor,
+        action=action,
+        post=post,
+        member=post.author,
+        label=post_label(post),
+        reason=reason,
+        text=text,
+        details=details,
+    )
+
+
 def post_hide(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
     """Hide a published post with a reason. Its author still sees it with the reason; everyone
     else sees a placeholder with the reason category; the text leaves every client (``post.hidden``
@@ -240,9 +267,7 @@ def post_hide(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = _lock_open_case(post)
-        if case is not None:
-            _check_claim(case, actor)
+        case = _case_to_act_on(post, actor)
         current, _event = post_set_moderation_state(
             post=post,
             state=Post.State.HIDDEN,
@@ -250,15 +275,7 @@ def post_hide(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
             extra=_moderation_extra(reason),
         )
         _set_note(current, actor=actor, reason=reason, text=text)
-        log(
-            actor=actor,
-            action=Kind.POST_HIDDEN,
-            post=current,
-            member=current.author,
-            label=post_label(current),
-            reason=reason,
-            text=text,
-        )
+        _log_post(actor, Kind.POST_HIDDEN, current, reason=reason, text=text)
         if case is not None:
             _close_case(case, actor=actor, status=Case.Status.ACTIONED)
             notify_reporters(case, actor=actor, actioned=True, reason=reason)
@@ -282,19 +299,9 @@ def post_restore(*, actor: Any, post: Post, reason: str, text: str = "") -> Post
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = _lock_open_case(post)
-        if case is not None:
-            _check_claim(case, actor)
+        case = _case_to_act_on(post, actor)
         current = _publish_again(actor, post, reason=reason, from_state=Post.State.HIDDEN)
-        log(
-            actor=actor,
-            action=Kind.POST_RESTORED,
-            post=current,
-            member=current.author,
-            label=post_label(current),
-            reason=reason,
-            text=text,
-        )
+        _log_post(actor, Kind.POST_RESTORED, current, reason=reason, text=text)
         if case is not None and case.kind == Case.Kind.APPEAL:
             _decide_appeal_row(case, actor=actor, uphold=True, reason=reason, text=text)
     return current
@@ -306,19 +313,9 @@ def post_approve(*, actor: Any, post: Post, reason: str = "", text: str = "") ->
     reason = clean_reason(reason) if reason else ""
     text = clean_text(text)
     with transaction.atomic():
-        case = _lock_open_case(post)
-        if case is not None:
-            _check_claim(case, actor)
+        case = _case_to_act_on(post, actor)
         current = _publish_again(actor, post, reason="", from_state=Post.State.HELD)
-        log(
-            actor=actor,
-            action=Kind.POST_APPROVED,
-            post=current,
-            member=current.author,
-            label=post_label(current),
-            reason=reason,
-            text=text,
-        )
+        _log_post(actor, Kind.POST_APPROVED, current, reason=reason, text=text)
         if case is not None:
             _close_case(case, actor=actor, status=Case.Status.ACTIONED)
     return current
@@ -330,22 +327,12 @@ def post_reject(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = _lock_open_case(post)
-        if case is not None:
-            _check_claim(case, actor)
+        case = _case_to_act_on(post, actor)
         current, _event = post_set_moderation_state(
             post=post, state=Post.State.REJECTED, from_states=frozenset({Post.State.HELD})
         )
         _set_note(current, actor=actor, reason=reason, text=text)
-        log(
-            actor=actor,
-            action=Kind.POST_REJECTED,
-            post=current,
-            member=current.author,
-            label=post_label(current),
-            reason=reason,
-            text=text,
-        )
+        _log_post(actor, Kind.POST_REJECTED, current, reason=reason, text=text)
         if case is not None:
             _close_case(case, actor=actor, status=Case.Status.ACTIONED)
     return current
@@ -455,12 +442,10 @@ def appeal_decide(
         if uphold:
             state = Post.objects.get(pk=post.pk).state
             current = _publish_again(actor, post, reason=reason, from_state=state)
-            log(
-                actor=actor,
-                action=Kind.POST_RESTORED,
-                post=current,
-                member=current.author,
-                label=post_label(current),
+            _log_post(
+                actor,
+                Kind.POST_RESTORED,
+                current,
                 reason=reason,
                 text=text,
                 details={"appeal": appeal.pk},

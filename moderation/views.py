@@ -218,19 +218,13 @@ def queue_item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """One queue item as an HTML fragment; 404 once it left the queue (the script removes it)."""
     if kind != "case":
         raise Http404("no such kind")
-    case = Case.objects.select_related("forum").filter(pk=pk).first()
-    if case is None or not moderation_permissions.can_view_queue(request.user, case.forum):
-        raise Http404("no such case")
-    items = [
-        item
-        for item in selectors.queue_for_forum(user=request.user, forum=case.forum)
-        if item.case.pk == case.pk
-    ]
-    if not items:
-        raise Http404("not in the queue")
+    # Only this one case, not the forum's whole queue: the live queue fetches it on every change.
+    item = selectors.queue_item(user=request.user, kind="case", pk=pk)
+    if item is None:
+        raise Http404("not in the queue, or not yours to moderate")
     context = {
-        "item": _decorate(items, user=request.user)[0],
-        "next_url": _next_url(request, _queue_url(case.forum)),
+        "item": _decorate([item], user=request.user)[0],
+        "next_url": _next_url(request, _queue_url(item.case.forum)),
     }
     return render(request, "moderation/_queue_item.html", context)
 
