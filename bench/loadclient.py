@@ -51,6 +51,8 @@ class Tally:
 
     counts: Counter = field(default_factory=Counter)
     last: dict[int, float] = field(default_factory=dict)
+    #: When the first receiver got each seq: the write path's share of a post's latency.
+    first: dict[int, float] = field(default_factory=dict)
     closed: int = 0
     other_frames: int = 0
 
@@ -136,8 +138,11 @@ class Receiver(asyncio.Protocol):
             match = SEQ.search(payload)
             if match:
                 seq = int(match.group(1))
-                self.tally.counts[seq] += 1
-                self.tally.last[seq] = now
+                tally = self.tally
+                tally.counts[seq] += 1
+                if seq not in tally.last:
+                    tally.first[seq] = now
+                tally.last[seq] = now
                 return
         if not self.hello.done() and b'"hello"' in payload:
             self.hello.set_result(None)
@@ -206,6 +211,10 @@ def _percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -295,13 +304,14 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             wall = time.monotonic() - wall0
             cpu = time.process_time() - cpu0
             srv1 = _server_cpu_seconds(spec.get("server_pid"))
-            latencies, lost, missing = [], 0, 0
+            latencies, firsts, lost, missing = [], [], 0, 0
             for i, at in schedule:
                 seq = seq_of.get(i)
                 got = tally.counts[seq] if seq is not None else 0
                 missing += n - min(got, n)
                 if got >= n:
                     latencies.append((tally.last[seq] - at) * 1000)
+                    firsts.append((tally.first[seq] - at) * 1000)
                 else:
                     lost += 1
             p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
@@ -314,6 +324,12 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 "p50_ms": None if p50 is None else round(p50, 1),
                 "p99_ms": None if p99 is None else round(p99, 1),
                 "max_ms": round(max(latencies), 1) if latencies else None,
+                # To the first receiver: the write path (frame -> service -> commit -> hub).
+                "first_p50_ms": _rounded(_percentile(firsts, 50)),
+                "first_p99_ms": _rounded(_percentile(firsts, 99)),
+                # Every post in schedule order, for a diagnosis (the JSON file only).
+                "latencies_ms": [round(value, 1) for value in latencies],
+                "first_ms": [round(value, 1) for value in firsts],
                 "lost_posts": lost,
                 "missing_deliveries": missing,
                 "deliveries_expected": n * posts,
@@ -336,7 +352,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             step["attempt"] = 2 if retried else 1
             errors.clear()
             result["steps"].append(step)
-            print(f"  step {json.dumps(step)}", file=sys.stderr)
+            brief = {k: v for k, v in step.items() if k not in ("latencies_ms", "first_ms")}
+            print(f"  step {json.dumps(brief)}", file=sys.stderr)
             if not step["ok"] and spec.get("retry_failed") and not retried:
                 # The machine is shared: one stall elsewhere must not end a ramp. Same rate again.
                 retried = True
