@@ -20,15 +20,12 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from importlib import import_module
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import translation
@@ -37,6 +34,7 @@ from django.utils.translation import gettext as _
 from deliberation.fastsend import protocol_of, send_prepared
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MEMBER, MODERATOR, encode, group_name
+from deliberation.socket_auth import member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
@@ -147,10 +145,6 @@ def _seq_of(message: dict[str, Any]) -> int | None:
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
-def _session_store_class() -> Any:
-    return import_module(settings.SESSION_ENGINE).SessionStore
-
-
 class ThreadConsumer(AsyncWebsocketConsumer):
     """``ws/threads/<thread_id>/``: a thread's live events, and posting into it."""
 
@@ -238,16 +232,17 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     @database_sync_to_async
     def _authorise_connect(self) -> dict[str, Any]:
         user = self._current_user()
-        thread = permissions.access_thread(user, self.thread_id)
-        self._remember(user, thread.forum)
-        member = None
-        if user.is_authenticated:
-            member = {"id": user.pk, "display_name": user.display_name}
-        return {
-            "member": member,
-            "can_moderate": permissions.can_moderate(user, thread.forum),
-            "can_post": self._can_post(user, thread),
-        }
+        with permissions.grants_read_once():
+            thread = permissions.access_thread(user, self.thread_id)
+            self._remember(user, thread.forum)
+            member = None
+            if user.is_authenticated:
+                member = {"id": user.pk, "display_name": user.display_name}
+            return {
+                "member": member,
+                "can_moderate": permissions.can_moderate(user, thread.forum),
+                "can_post": self._can_post(user, thread),
+            }
 
     def _remember(self, user: Any, forum: Forum) -> None:
         """Who is behind the socket, for presence and for error messages (sync side)."""
@@ -270,29 +265,30 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         # connect's check is seen here, one committed later arrives as access.changed.
         with translation.override(self.language):
             user = self._current_user()
-        try:
-            thread = permissions.access_thread(user, self.thread_id)
-        except (Http404, PermissionDenied):
-            raise Refused from None
-        outcome = Outcome(
-            recheck=permissions.can_moderate(user, thread.forum) != info["can_moderate"]
-        )
-        outcome.frames.append(
-            {
-                "type": "hello",
-                "protocol": 1,
-                "thread": thread.pk,
-                "seq": thread.last_seq,
-                "locked": thread.locked,
-                "online": self.hub.presence_count(self.group),
-                "member": info["member"],
-                "can_post": info["can_post"],
-                "can_moderate": info["can_moderate"],
-                "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
-            }
-        )
-        self._replay(outcome, user, thread, after)
-        return outcome
+        with permissions.grants_read_once():
+            try:
+                thread = permissions.access_thread(user, self.thread_id)
+            except (Http404, PermissionDenied):
+                raise Refused from None
+            outcome = Outcome(
+                recheck=permissions.can_moderate(user, thread.forum) != info["can_moderate"]
+            )
+            outcome.frames.append(
+                {
+                    "type": "hello",
+                    "protocol": 1,
+                    "thread": thread.pk,
+                    "seq": thread.last_seq,
+                    "locked": thread.locked,
+                    "online": self.hub.presence_count(self.group),
+                    "member": info["member"],
+                    "can_post": info["can_post"],
+                    "can_moderate": info["can_moderate"],
+                    "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
+                }
+            )
+            self._replay(outcome, user, thread, after)
+            return outcome
 
     def _replay(self, outcome: Outcome, user: Any, thread: Thread, after: int | None) -> None:
         """Append what a client at ``after`` misses, then ``synced`` (sync side)."""
@@ -558,8 +554,12 @@ class ThreadConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _handle(self, kind: str, frame: dict[str, Any], ref: str | int | None) -> Outcome:
-        """Re-authorise, then answer one frame (runs in the database thread)."""
-        with translation.override(self.language):
+        """Re-authorise, then answer one frame (runs in the database thread).
+
+        The member's grants are read once for the frame: the consumer and the service ask the
+        same questions of them, and nothing in a frame changes them.
+        """
+        with translation.override(self.language), permissions.grants_read_once():
             user = self._current_user()
             if user.is_authenticated and user.language:
                 self.language = user.language
@@ -655,19 +655,10 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         The session must still exist and still verify (a password change or a logout ends it),
         and the account must be active, exactly as for an HTTP request.
         """
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            from django.contrib.auth.models import AnonymousUser
-
-            return AnonymousUser()
-        session = self.scope.get("session")
-        key = getattr(session, "session_key", None)
-        if not key:
+        user = member_behind(self.scope)
+        if user is None:
             raise Refused(_("Your session has ended. Please sign in again."))
-        fresh = get_user(SimpleNamespace(session=_session_store_class()(session_key=key)))
-        if not fresh.is_authenticated or fresh.pk != user.pk or not fresh.is_active:
-            raise Refused(_("Your session has ended. Please sign in again."))
-        return fresh
+        return user
 
     # --- sending --------------------------------------------------------------------------------
 

@@ -19,12 +19,16 @@ participate > view). Staff may everything; inactive accounts nothing. A guest (`
 guest) has no right from being a member: only grants count.
 
 For lists pass a ``checker`` made by :func:`checker_for` with the forums prefetched, so a page
-of forums costs two queries rather than two per forum.
+of forums costs two queries rather than two per forum. A websocket frame checks several rights
+of one member on one forum (view, moderate, then the service's participate and moderate): inside
+:func:`grants_read_once` the grants are read from the database once for the whole block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -67,8 +71,11 @@ def _is_member(user: Any) -> bool:
 
 
 def checker_for(user: Any, forums: Iterable[Forum] | None = None) -> ObjectPermissionChecker | None:
-    """A guardian checker for ``user`` (None for anonymous), with ``forums`` prefetched."""
-    if not _active(user):
+    """A guardian checker for ``user`` (None for anonymous), with ``forums`` prefetched.
+
+    Inside :func:`grants_read_once` and without ``forums``, None: the block's memo serves.
+    """
+    if not _active(user) or (forums is None and _grants_memo.get() is not None):
         return None
     checker = ObjectPermissionChecker(user)
     if forums is not None:
@@ -78,11 +85,59 @@ def checker_for(user: Any, forums: Iterable[Forum] | None = None) -> ObjectPermi
     return checker
 
 
-def _grants(user: Any, forum: Forum, checker: ObjectPermissionChecker | None) -> set[str]:
+#: (member pk, forum pk) -> grants, inside :func:`grants_read_once`; None outside it.
+_grants_memo: ContextVar[dict[tuple[int, int], frozenset[str]] | None] = ContextVar(
+    "forums_grants_memo", default=None
+)
+
+
+@contextmanager
+def grants_read_once() -> Iterator[None]:
+    """Read each member's grants on each forum at most once inside the block.
+
+    For one websocket frame, which asks several questions of the same rights. Not for a block
+    that changes grants: a grant or revocation inside it would not be seen.
+    """
+    token = _grants_memo.set({})
+    try:
+        yield
+    finally:
+        _grants_memo.reset(token)
+
+
+def _grants(
+    user: Any, forum: Forum, checker: ObjectPermissionChecker | None
+) -> frozenset[str] | set[str]:
     if not _active(user):
         return set()
-    checker = checker or ObjectPermissionChecker(user)
-    return set(checker.get_perms(forum))
+    if checker is not None:
+        return set(checker.get_perms(forum))
+    memo = _grants_memo.get()
+    if memo is None:
+        return _read_grants(user, forum)
+    key = (user.pk, forum.pk)
+    grants = memo.get(key)
+    if grants is None:
+        grants = memo[key] = _read_grants(user, forum)
+    return grants
+
+
+def _read_grants(user: Any, forum: Forum) -> frozenset[str]:
+    """The codenames granted to ``user`` on ``forum``, directly or through a group: one query.
+
+    What guardian's ``get_perms`` answers for an active account in two (staff and superusers
+    never get here: every check answers them before asking for grants).
+    """
+    direct = ForumUserObjectPermission.objects.filter(user=user, content_object=forum)
+    through_groups = ForumGroupObjectPermission.objects.filter(
+        group__user=user, content_object=forum
+    )
+    codename = "permission__codename"
+    return frozenset(
+        direct.values_list(codename, flat=True).union(
+            through_groups.values_list(codename, flat=True)
+        )
+    )
 
 
 def can_view_forum(

@@ -18,20 +18,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from importlib import import_module
-from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
+from deliberation.socket_auth import member_behind
 from forums import permissions
 from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
 from forums.models import Forum
@@ -121,17 +119,7 @@ class QueueConsumer(AsyncWebsocketConsumer):
 
     def _current_user(self) -> Any:
         """The member behind the socket now; anonymous when the session ended or changed."""
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return AnonymousUser()
-        key = getattr(self.scope.get("session"), "session_key", None)
-        if not key:
-            return AnonymousUser()
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        fresh = get_user(SimpleNamespace(session=store(session_key=key)))
-        if not fresh.is_authenticated or fresh.pk != user.pk or not fresh.is_active:
-            return AnonymousUser()
-        return fresh
+        return member_behind(self.scope) or AnonymousUser()
 
     # --- the hub --------------------------------------------------------------------------------
 

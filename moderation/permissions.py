@@ -16,8 +16,10 @@ Rules:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from forums.models import Forum, Post, Thread
@@ -33,6 +35,26 @@ def is_banned(member: Any, forum: Forum) -> bool:
     if not _active(member):
         return False
     return ForumBan.objects.filter(forum=forum, member=member, lifted_at__isnull=True).exists()
+
+
+def standing(member: Any, forum: Forum) -> tuple[bool, datetime | None]:
+    """Whether ``member`` is removed from ``forum``, and the end of a mute in force: one query.
+
+    For the participation guard, which asks both on every post, edit and reaction.
+    """
+    if not _active(member):
+        return False, None
+    bans = ForumBan.objects.filter(forum=OuterRef("pk"), member=member, lifted_at__isnull=True)
+    mutes = Mute.objects.filter(
+        forum=OuterRef("pk"), member=member, lifted_at__isnull=True, until__gt=timezone.now()
+    ).order_by("-until")
+    row = (
+        Forum.objects.filter(pk=forum.pk)
+        .annotate(banned=Exists(bans), muted_until=Subquery(mutes.values("until")[:1]))
+        .values_list("banned", "muted_until")
+        .first()
+    )
+    return (bool(row[0]), row[1]) if row else (False, None)
 
 
 def active_mute(member: Any, forum: Forum) -> Mute | None:

@@ -46,17 +46,17 @@ def mute_end_text(until: datetime, language: str) -> str:
 
 def participation_guard(actor: Any, forum: Forum) -> None:
     """Refuses posts, edits and reactions of members removed from or muted in ``forum``."""
-    if permissions.is_banned(actor, forum):
+    banned, muted_until = permissions.standing(actor, forum)
+    if banned:
         raise ServiceError("forbidden", _("You have been removed from this forum by moderation."))
-    mute = permissions.active_mute(actor, forum)
-    if mute is not None:
+    if muted_until is not None:
         language = getattr(actor, "language", None) or translation.get_language()
         with translation.override(language):
             message = _(
                 "You are muted in this forum until %(end)s (Berlin time). Until then you can "
                 "read, but not post, edit or react."
-            ) % {"end": mute_end_text(mute.until, language)}
-        raise ServiceError("muted", message, details={"until": mute.until.isoformat()})
+            ) % {"end": mute_end_text(muted_until, language)}
+        raise ServiceError("muted", message, details={"until": muted_until.isoformat()})
 
 
 # --- threads ------------------------------------------------------------------------------------

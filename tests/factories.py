@@ -82,6 +82,22 @@ def make_post(thread=None, *, author: Member | None = None, **fields: Any):
     return post
 
 
+def socket_scope_of(member: Member) -> dict:
+    """The scope channels' AuthMiddlewareStack builds when ``member``'s browser opens a socket:
+    the session loaded from its cookie and the member it names."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    key = session_cookie_of(member).split("=", 1)[1]
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    user = get_user(SimpleNamespace(session=session))
+    assert user.pk == member.pk
+    return {"session": session, "user": user}
+
+
 def session_cookie_of(member: Member) -> str:
     """``sessionid=...`` of ``member`` logged in through Django's test client (for websockets)."""
     from django.test import Client

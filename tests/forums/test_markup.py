@@ -206,3 +206,21 @@ def test_our_own_uploaded_images_are_kept():
 def test_a_blockquote_and_a_line_break_render():
     output = render_markdown("> zitiert\n> weiter")
     assert output == "<blockquote>\n<p>zitiert<br>\nweiter</p>\n</blockquote>"
+
+
+def test_a_reused_converter_carries_nothing_from_one_post_to_the_next():
+    first = render_markdown("```\n<script>code</script>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    assert "<pre>" in first and "<table>" in first
+    assert render_markdown("Einfach") == "<p>Einfach</p>"
+    assert render_markdown("") == ""
+
+
+def test_threads_render_side_by_side_without_mixing_their_posts():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Beitrag **{i}**\n\n- {i}\n- {i + 1}" for i in range(200)]
+    with ThreadPoolExecutor(4) as pool:
+        rendered = list(pool.map(render_markdown, texts))
+    for i, out in enumerate(rendered):
+        assert f"<strong>{i}</strong>" in out
+        assert f"<li>{i + 1}</li>" in out

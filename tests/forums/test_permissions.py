@@ -202,3 +202,53 @@ def test_a_checker_with_prefetched_forums_answers_without_further_queries(
     with django_assert_num_queries(0):
         seen = [permissions.can_view_forum(gina, f, checker=checker) for f in forums]
     assert seen == [False, True, False]
+
+
+def test_grants_come_directly_and_through_groups_as_guardian_reads_them(gina, sam):
+    from django.contrib.auth.models import Group
+    from guardian.core import ObjectPermissionChecker
+    from guardian.shortcuts import assign_perm
+
+    forum = factories.make_forum(actor=sam, visibility=Forum.Visibility.INVITED)
+    services.forum_grant(actor=sam, forum=forum, member=gina, right="view")
+    assert permissions._read_grants(gina, forum) == {permissions.VIEW}
+    group = Group.objects.create(name="Bezirksvorstand")
+    gina.groups.add(group)
+    assign_perm(permissions.MODERATE, group, forum)
+    assign_perm(permissions.VIEW, group, forum)  # held twice: once directly, once by the group
+    expected = set(ObjectPermissionChecker(gina).get_perms(forum))
+    assert (
+        permissions._read_grants(gina, forum)
+        == expected
+        == {permissions.VIEW, permissions.MODERATE}
+    )
+    assert permissions.can_moderate(gina, forum)
+    other = factories.make_forum(actor=sam, visibility=Forum.Visibility.INVITED)
+    assert permissions._read_grants(gina, other) == frozenset()
+
+
+def test_one_read_of_the_grants_serves_a_whole_frame(gina, sam, django_assert_num_queries):
+    forum = factories.make_forum(actor=sam, visibility=Forum.Visibility.INVITED)
+    services.forum_grant(actor=sam, forum=forum, member=gina, right="participate")
+    with django_assert_num_queries(1), permissions.grants_read_once():
+        assert permissions.can_view_forum(gina, forum)
+        assert permissions.can_participate(gina, forum)
+        assert not permissions.can_moderate(gina, forum)
+        assert not permissions.can_moderate(gina, forum)
+    # Outside the block every question reads the grants again, and sees a change at once.
+    with django_assert_num_queries(2):
+        assert permissions.can_participate(gina, forum)
+        assert not permissions.can_moderate(gina, forum)
+    services.forum_grant(actor=sam, forum=forum, member=gina, right="moderate")
+    assert permissions.can_moderate(gina, forum)
+
+
+def test_the_memo_ends_with_its_block_and_is_per_member_and_forum(gina, olga, sam):
+    forum = factories.make_forum(actor=sam, visibility=Forum.Visibility.INVITED)
+    services.forum_grant(actor=sam, forum=forum, member=gina, right="view")
+    with permissions.grants_read_once():
+        assert permissions.can_view_forum(gina, forum)
+        assert not permissions.can_view_forum(olga, forum)
+        services.forum_revoke(actor=sam, forum=forum, member=gina, right="view")
+        assert permissions.can_view_forum(gina, forum)  # read once: documented
+    assert not permissions.can_view_forum(gina, forum)

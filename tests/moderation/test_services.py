@@ -244,3 +244,26 @@ def test_the_demo_seeds_cases_a_held_post_and_log_entries_once(db):
     kinds = set(Case.objects.filter(status="open").values_list("kind", flat=True))
     assert kinds == {"reports", "held"}
     assert counts[1] >= 2
+
+
+def test_the_participation_guard_reads_ban_and_mute_in_one_query(
+    world, bob, mo, django_assert_num_queries
+):
+    from moderation.models import ForumBan, Mute
+    from moderation.permissions import standing
+
+    una = world.people["muted member"]
+    mute_end = Mute.objects.filter(member=una, forum=world.forum).latest("until").until
+    with django_assert_num_queries(1):
+        assert standing(una, world.forum) == (False, mute_end)
+    later = mute_end + timedelta(days=2)
+    Mute.objects.create(forum=world.forum, member=una, until=later, reason="spam", created_by=mo)
+    assert standing(una, world.forum) == (False, later)  # the mute that ends last
+    Mute.objects.filter(member=una).update(lifted_at=timezone.now())
+    assert standing(una, world.forum) == (False, None)
+    assert standing(bob, world.forum) == (False, None)
+    services.member_remove_from_forum(actor=mo, forum=world.forum, member=bob, reason="spam")
+    assert standing(bob, world.forum) == (True, None)
+    assert standing(bob, world.other_forum) == (False, None)
+    ForumBan.objects.filter(member=bob).update(lifted_at=timezone.now())
+    assert standing(bob, world.forum) == (False, None)

@@ -1,0 +1,78 @@
+"""What one websocket frame costs in queries (the live write path, docs/PERFORMANCE.md).
+
+Each frame re-authorises (the session and member, the thread, the member's grants) before the
+service writes. The sync side of the consumer is called directly, in the database thread's
+place, so the queries can be counted; the full ASGI path is tested in test_consumers.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from forums import services
+from forums.consumers import ThreadConsumer
+from forums.models import Forum
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+#: Before the write path was trimmed (measured with these tests): a post frame took 20 queries
+#: (26 where the rights come from a grant), a ping 5.
+POST_FRAME_QUERIES = 13
+PING_FRAME_QUERIES = 3
+
+_handle = ThreadConsumer.__dict__["_handle"].func
+
+
+def _consumer(member, thread) -> ThreadConsumer:
+    consumer = ThreadConsumer()
+    consumer.scope = {
+        **factories.socket_scope_of(member),
+        "url_route": {"kwargs": {"thread_id": thread.pk}},
+    }
+    consumer.thread_id = thread.pk
+    consumer.language = "de"
+    return consumer
+
+
+@pytest.fixture
+def thread(sam, alice):
+    forum = services.forum_create(actor=sam, title="Mieten", slug="mieten")
+    return services.thread_create(actor=alice, forum=forum, title="Mietendeckel", body="Erster")
+
+
+def test_a_post_frame_costs_a_fixed_number_of_queries(alice, thread, django_assert_num_queries):
+    consumer = _consumer(alice, thread)
+    first = {"type": "post.create", "client_id": "warm", "body": "Vorweg"}
+    _handle(consumer, "post.create", first, "warm")  # caches of the process (content types)
+    frame = {"type": "post.create", "client_id": "c-1", "body": "Wie hoch ist eure Miete?"}
+    with django_assert_num_queries(POST_FRAME_QUERIES):
+        outcome = _handle(consumer, "post.create", frame, "c-1")
+    (ack,) = outcome.frames
+    assert (ack["type"], ack["client_id"], ack["state"]) == ("ack", "c-1", "published")
+    # A retry with the same client id finds the post and writes nothing new.
+    again = _handle(consumer, "post.create", frame, "c-1")
+    assert again.frames[0]["post"] == ack["post"]
+    assert thread.posts.filter(client_id="c-1").count() == 1
+
+
+def test_a_ping_frame_re_authorises_in_three_queries(alice, thread, django_assert_num_queries):
+    consumer = _consumer(alice, thread)
+    with django_assert_num_queries(PING_FRAME_QUERIES):
+        outcome = _handle(consumer, "ping", {"type": "ping"}, None)
+    assert outcome.frames[0]["type"] == "pong"
+
+
+def test_the_frame_cost_holds_in_an_invited_forum(alice, sam, django_assert_num_queries):
+    # Here the member's rights come from a grant: read once for the whole frame.
+    forum = services.forum_create(
+        actor=sam, title="Ratschlag", slug="ratschlag", visibility=Forum.Visibility.INVITED
+    )
+    services.forum_grant(actor=sam, forum=forum, member=alice, right="participate")
+    thread = services.thread_create(actor=sam, forum=forum, title="T", body="B")
+    consumer = _consumer(alice, thread)
+    _handle(consumer, "post.create", {"type": "post.create", "client_id": "w", "body": "x"}, "w")
+    frame = {"type": "post.create", "client_id": "i-1", "body": "Eingeladen"}
+    with django_assert_num_queries(POST_FRAME_QUERIES):
+        outcome = _handle(consumer, "post.create", frame, "i-1")
+    assert outcome.frames[0]["type"] == "ack"
