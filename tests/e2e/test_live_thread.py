@@ -6,12 +6,15 @@ are sync (Playwright's sync API); rows are committed (``daphne_live`` is transac
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 from forums import services
+from forums.models import Post
+from tests import factories
 
 pytestmark = pytest.mark.e2e
 
@@ -105,3 +108,56 @@ def test_the_reply_form_works_without_javascript(new_context, login, thread, ali
     expect(watcher.locator("#posts li.post", has_text="Ohne JavaScript geschrieben")).to_be_visible(
         timeout=LIVE_MS
     )
+
+
+#: The client's backoff doubles from 1 s (with jitter); a restart takes a few seconds.
+RECONNECT_MS = 30_000
+
+
+def test_a_reader_cut_off_by_a_server_crash_gets_everything_once_when_it_is_back(
+    new_context, login, thread, alice, bob, daphne_live
+):
+    page = open_thread(new_context, login, alice, thread)
+    wait_live(page)
+
+    daphne_live.kill()  # SIGKILL: the sockets drop without a close frame from the server
+    expect(page.locator("#thread[data-live=connecting]")).to_have_count(1)
+    expect(page.locator("#live-connection")).to_have_text(
+        "Verbindung unterbrochen. Verbindung wird wiederhergestellt…"
+    )
+
+    # The thread goes on without her: a post through another process while this one is down.
+    factories.make_post(thread, author=bob, body="Während der Pause geschrieben")
+    # And she writes while cut off: her post shows at once, marked as not sent yet.
+    page.fill("#reply-form textarea[name=body]", "Offline geschrieben")
+    page.click("#reply-form button[type=submit]")
+    waiting = page.locator("#posts li.post.is-waiting", has_text="Offline geschrieben")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_have_attribute("aria-busy", "true")
+    expect(waiting.locator(".post-pending-note")).to_contain_text("Noch nicht gesendet")
+
+    daphne_live.start()
+    expect(page.locator("#thread[data-live=online]")).to_have_count(1, timeout=RECONNECT_MS)
+    expect(page.locator("#live-connection")).to_be_hidden()
+
+    # Bob's post arrived by replay (connect with ?after=<last seq>), once, and was announced.
+    missed = page.locator("#posts li.post", has_text="Während der Pause geschrieben")
+    expect(missed).to_have_count(1, timeout=LIVE_MS)
+    expect(page.locator("#live-status")).to_contain_text("Bob", timeout=LIVE_MS * 3)
+    # Hers was sent on reconnect, acknowledged, and is there once, no longer pending.
+    mine = page.locator("#posts li.post", has_text="Offline geschrieben")
+    expect(mine).to_have_count(1, timeout=LIVE_MS)
+    expect(mine).not_to_have_class(re.compile(r"\bis-pending\b"))
+    assert Post.objects.filter(thread=thread, body="Offline geschrieben").count() == 1
+    # In the order the thread has them: the missed post before the one she sent afterwards.
+    texts = page.locator("#posts li.post .post-body").all_inner_texts()
+    assert [t for t in texts if "geschrieben" in t] == [
+        "Während der Pause geschrieben",
+        "Offline geschrieben",
+    ]
+
+    # A reload shows the same thread: nothing twice, nothing pending left in the session.
+    page.reload()
+    wait_live(page)
+    expect(page.locator("#posts li.post", has_text="geschrieben")).to_have_count(2)
+    expect(page.locator("#posts li.is-pending")).to_have_count(0)
