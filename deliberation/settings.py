@@ -8,6 +8,7 @@ switched on with ``DJANGO_PRODUCTION=1`` and then refuses to start without ``DJA
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "guardian",
     "markdownx",
     "csp",
+    "axes",
     "deliberation",
     "forums",
     "consultations",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "deliberation.urls"
@@ -151,6 +155,8 @@ else:
 # --- members ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "deliberation.Member"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -161,6 +167,20 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 86400, minimum=600)
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one address from one
+# IP, that pair is locked for LOGIN_LOCKOUT_MINUTES (each further try restarts the wait). Not the IP
+# alone: members at a conference share the hall's address. Not the address alone: a stranger could
+# lock a member out. A successful login clears the count; staff see attempts in the admin.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "deliberation.login_guard.lockout_response"
+AXES_USERNAME_CALLABLE = "deliberation.login_guard.username_of"
+AXES_CLIENT_IP_CALLABLE = "deliberation.login_guard.client_ip"
+AXES_VERBOSE = False
+# Failures only: successful logins are not logged with address and browser (data minimisation).
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -8,7 +8,7 @@ import types
 from importlib.machinery import ModuleSpec
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as _authenticate
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import translation
@@ -16,6 +16,14 @@ from django.utils import translation
 from deliberation import demo
 from deliberation.management.commands import seed_demo
 from deliberation.models import Member
+
+
+def authenticate(**credentials):
+    """Log in as the login form does: with its request (the lockout backend needs one)."""
+    from django.test import RequestFactory
+
+    return _authenticate(RequestFactory().post("/anmelden/"), **credentials)
+
 
 pytestmark = pytest.mark.django_db
 
