@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from deliberation import services
+from deliberation.live import access_changed_on_commit
 from deliberation.models import District, Member
 
 
@@ -55,7 +56,7 @@ class MemberAdmin(UserAdmin):
     list_display = ["display_name", "email", "district", "kind", "affiliation", "is_active"]
     list_filter = ["kind", "affiliation", "district", "is_active", "is_staff", "groups"]
     search_fields = ["display_name", "email", "full_name"]
-    actions = ["send_invitation"]
+    actions = ["send_invitation", "deactivate"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
@@ -96,9 +97,18 @@ class MemberAdmin(UserAdmin):
         ),
     )
 
+    #: Fields of the change form that decide what a member may do.
+    RIGHTS_FIELDS = frozenset(
+        {"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}
+    )
+
     def save_model(self, request: HttpRequest, obj: Member, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            if self.RIGHTS_FIELDS & set(form.changed_data):
+                # After the admin's transaction (groups are saved after this): the member's
+                # open live sockets re-check their access now, not at their next frame.
+                access_changed_on_commit(obj.pk)
             return
         # New members go through the service, like the CSV import: no password, invitation mail.
         member = services.member_create(
@@ -110,6 +120,19 @@ class MemberAdmin(UserAdmin):
         obj.password = member.password
         obj._state.adding = False
         obj._state.db = member._state.db
+
+    @admin.action(description=_("Deactivate (ends their sessions and live connections)"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:
+        count = sum(
+            services.member_set_active(member=member, active=False)
+            for member in queryset.exclude(pk=request.user.pk)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d member deactivated.", "%(count)d members deactivated.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Send a link to set a password"))
     def send_invitation(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from deliberation.live import access_changed_on_commit
 from deliberation.models import COMMITTEE_GROUP, District, Member
 
 #: Fields :func:`member_update` may change (rights and passwords have their own services).
@@ -113,10 +114,33 @@ def member_set_committee(*, member: Member, on: bool) -> None:
 
 
 def member_set_staff(*, member: Member, on: bool) -> None:
-    """Make ``member`` staff with every right in the admin (superuser), or take that away."""
+    """Make ``member`` staff with every right in the admin (superuser), or take that away.
+
+    Taking it away reaches the member's open live sockets at once (``access.changed``).
+    """
     member.is_staff = on
     member.is_superuser = on
-    member.save(update_fields=["is_staff", "is_superuser"])
+    with transaction.atomic():
+        member.save(update_fields=["is_staff", "is_superuser"])
+        if not on:
+            access_changed_on_commit(member.pk)
+
+
+def member_set_active(*, member: Member, active: bool) -> bool:
+    """Allow or end an account's use of the platform; returns whether anything changed.
+
+    Ending it takes effect everywhere at once: Django refuses an inactive account on its next
+    request, and its open live sockets re-check their access now (``access.changed``) and close,
+    rather than at their next frame or heartbeat.
+    """
+    if member.is_active == active:
+        return False
+    member.is_active = active
+    with transaction.atomic():
+        member.save(update_fields=["is_active"])
+        if not active:
+            access_changed_on_commit(member.pk)
+    return True
 
 
 def member_set_language(*, member: Member, language: str) -> None:

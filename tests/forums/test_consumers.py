@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
+from deliberation.models import Member
 from forums import consumers, services
 from forums.models import Forum, Post, ThreadEvent
 from tests import factories
@@ -453,6 +454,82 @@ async def test_a_deactivated_member_is_refused_and_closed(thread, alice):
     assert (await next_of(ws, "error"))["code"] == "forbidden"
     await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
     assert not await database_sync_to_async(Post.objects.filter(client_id="d-1").exists)()
+
+
+async def test_deactivating_a_member_closes_their_socket_at_once(thread, alice):
+    from deliberation import services as member_services
+
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await database_sync_to_async(member_services.member_set_active)(member=alice, active=False)
+    # No frame from the client: access.changed made the socket re-check now.
+    assert (await next_of(ws, "error"))["code"] == "forbidden"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+
+
+def _admin_post(staff, path: str, data: dict) -> int:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff)
+    return client.post(path, data).status_code
+
+
+async def test_deactivating_in_the_admin_list_closes_the_socket_at_once(thread, alice, bob, sam):
+    from django.urls import reverse
+
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    watcher, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    data = {"action": "deactivate", "_selected_action": [alice.pk, sam.pk]}
+    path = reverse("admin:deliberation_member_changelist")
+    assert await database_sync_to_async(_admin_post)(sam, path, data) == 302
+    assert (await next_of(ws, "error"))["code"] == "forbidden"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+    await assert_usable(watcher)  # only Alice's sockets
+    await watcher.disconnect()
+
+    @database_sync_to_async
+    def active():
+        return dict(Member.objects.filter(pk__in=[alice.pk, sam.pk]).values_list("pk", "is_active"))
+
+    assert await active() == {alice.pk: False, sam.pk: True}  # never one's own account
+
+
+async def test_rights_changed_on_the_admin_change_form_are_re_checked_at_once(
+    invited_forum, sam, olga
+):
+    """Olga moderates through a group; removing her from it switches her socket at once."""
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+    from guardian.shortcuts import assign_perm
+
+    @database_sync_to_async
+    def setup():
+        group = Group.objects.create(name="Moderation Ratschlag")
+        assign_perm("moderate_forum", group, invited_forum)
+        olga.groups.add(group)
+        return services.thread_create(actor=sam, forum=invited_forum, title="T", body="B")
+
+    thread = await setup()
+    ws, hello, _ = await open_socket(thread.pk, await session_cookie(olga))
+    assert hello["can_moderate"]
+    data = {
+        "email": olga.email,
+        "display_name": olga.display_name,
+        "full_name": olga.full_name,
+        "district": olga.district_id or "",
+        "language": olga.language,
+        "kind": olga.kind,
+        "affiliation": olga.affiliation,
+        "is_active": "on",
+        "date_joined_0": olga.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": olga.date_joined.strftime("%H:%M:%S"),
+        # "groups" left out: she is removed from every group
+    }
+    path = reverse("admin:deliberation_member_change", args=[olga.pk])
+    assert await database_sync_to_async(_admin_post)(sam, path, data) == 302
+    # Without moderation (and without a grant of her own) she may no longer read this forum.
+    assert (await next_of(ws, "error"))["code"] == "forbidden"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
 
 
 async def test_a_logged_out_member_is_refused_and_closed(thread, alice):
