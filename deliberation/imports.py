@@ -8,6 +8,9 @@ delimiter is ``;`` or ``,``, whichever the header uses.
 Rules (each chosen so that a re-run of the same or a newer list is safe):
 
 * A member is matched by e-mail address, case-insensitively; a match is updated, never duplicated.
+* The display name and the language are the member's own (their profile): the list sets them for
+  new members only, so a re-run never undoes a name or language a member chose. The office data
+  (full name, district association, kind, badge) is updated from the list.
 * An empty optional cell leaves the stored value alone (a partial list never wipes data); new
   members get language ``de`` and kind ``member`` when those cells are empty.
 * Each row is written in its own transaction: a bad row changes nothing and is reported with its
@@ -41,6 +44,8 @@ from deliberation.models import District, Member
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("email", "display_name")
+#: Columns only a new member takes from the list: afterwards the member's profile decides them.
+MEMBERS_OWN = frozenset({"display_name", "language"})
 OPTIONAL_COLUMNS = ("full_name", "district", "language", "kind", "affiliation")
 
 
@@ -279,14 +284,18 @@ def _import_row(values: dict[str, Any], *, report: ImportReport, invite: bool) -
                 .order_by("pk")
                 .first()
             )
-            _check_display_name_free(values["display_name"], member=member)
             if member is None:
+                _check_display_name_free(values["display_name"], member=None)
                 member = services.member_create(invite=False, **values)
                 report.created.append(email)
                 if invite:
                     transaction.on_commit(lambda: _invite(member, report=report))
                 return
-            changes = {name: value for name, value in values.items() if name != "email"}
+            changes = {
+                name: value
+                for name, value in values.items()
+                if name != "email" and name not in MEMBERS_OWN
+            }
             changed = services.member_update(member=member, changes=changes)
     except IntegrityError:
         # Another writer took the display name or the address between our check and our save.

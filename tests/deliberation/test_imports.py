@@ -88,16 +88,27 @@ def test_a_comma_file_with_a_byte_order_mark_and_windows_line_ends_is_read(run):
 
 
 def test_an_existing_address_is_updated_not_duplicated_whatever_its_case(run, alice):
-    report = run(HEADER + "ALICE@Example.org;Alice S.;Alice Smith;Mitte;en;;\n")
+    report = run(HEADER + "ALICE@Example.org;Alice S.;Alice Smith;Mitte;en;guest;\n")
     assert report.updated == ["alice@example.org"]
     assert Member.objects.filter(email__iexact="alice@example.org").count() == 1
     alice.refresh_from_db()
-    assert (alice.display_name, alice.full_name, alice.district.slug, alice.language) == (
-        "Alice S.",
-        "Alice Smith",
-        "mitte",
-        "en",
+    # The office's data is updated; her display name and language are hers (her profile).
+    assert (alice.full_name, alice.district.slug, alice.kind) == ("Alice Smith", "mitte", "guest")
+    assert (alice.display_name, alice.language) == ("Alice", "de")
+
+
+def test_a_rerun_never_undoes_the_name_and_language_a_member_chose(run, alice):
+    from deliberation import services
+
+    run(HEADER + "anna@example.org;Anna;Anna Schulz;Pankow;de;;\n")
+    anna = Member.objects.get(email="anna@example.org")
+    services.member_update_profile(
+        member=anna, display_name="Anna aus Pankow", language="en", district=anna.district
     )
+    report = run(HEADER + "anna@example.org;Anna;Anna Schulz;Pankow;de;;\n")
+    assert report.unchanged == ["anna@example.org"]
+    anna.refresh_from_db()
+    assert (anna.display_name, anna.language) == ("Anna aus Pankow", "en")
 
 
 def test_empty_optional_cells_leave_stored_values_alone(run, alice):
@@ -146,22 +157,24 @@ def test_bad_rows_are_reported_by_line_and_the_rest_still_imports(run, alice, bo
     assert Member.objects.get(email="ok1@example.org").display_name == "First"
 
 
-def test_a_failed_update_changes_nothing_of_that_member(run, alice, bob):
-    report = run(HEADER + "alice@example.org;Bob;Alice Smith;Mitte;en;;\n")
-    assert reasons(report) == {2: "the display name 'Bob' is already taken by another member."}
+def test_a_failed_update_changes_nothing_of_that_member(run, alice):
+    report = run(HEADER + "alice@example.org;Alice;Alice Smith;Atlantis;en;;\n")
+    assert reasons(report) == {2: "unknown district association 'Atlantis'."}
     alice.refresh_from_db()
     assert (alice.display_name, alice.full_name, alice.language) == ("Alice", "", "de")
+
+
+def test_a_display_name_of_another_member_in_an_existing_row_is_ignored_not_taken(run, alice, bob):
+    report = run(HEADER + "alice@example.org;Bob;Alice Smith;;;;\n")
+    assert report.updated == ["alice@example.org"]
+    alice.refresh_from_db()
+    assert (alice.display_name, alice.full_name) == ("Alice", "Alice Smith")
 
 
 def test_a_display_name_taken_earlier_in_the_same_file_is_refused(run):
     report = run("email,display_name\na@example.org,Sam\nb@example.org,sam\n")
     assert report.created == ["a@example.org"]
     assert "already taken" in reasons(report)[3]
-
-
-def test_a_member_may_keep_their_own_display_name_in_another_case(run, alice):
-    report = run("email,display_name\nalice@example.org,ALICE\n")
-    assert report.updated == ["alice@example.org"]
 
 
 def test_a_rerun_of_the_same_file_changes_nothing_and_mails_nobody(run):

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = (
         "Create or update members from a CSV file (UTF-8, ';' or ','; header row with email, "
         "display_name and optionally full_name, district, language, kind, affiliation). "
-        "New members are mailed a link to set their password unless --no-invite is given. "
+        "Display name and language are taken for new members only; afterwards they are the "
+        "member's own. New members are mailed a link to set their password unless --no-invite "
+        "is given. "
         "Exits with status 1 if any row failed."
     )
 
