@@ -286,7 +286,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # django-axes logs every login at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- product rules ------------------------------------------------------------------------------

@@ -80,6 +80,16 @@ def test_pages_for_visitors_are_accessible_and_load_only_our_assets(
     assert page.locator("main [role=alert]").count() == 1
     check_page(page, language, problems)
 
+    # Four more wrong passwords: the login is paused (django-axes), and that page must be too.
+    for _ in range(4):
+        page.fill("input[name=username]", alice.email)
+        page.fill("input[name=password]", "not the password")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+    assert page.locator("main [role=alert]").count() == 1
+    assert page.locator("main a[href='/passwort/vergessen/']").count() == 1
+    check_page(page, language, problems)
+
     assert_no_problems(problems + browser_errors)
     assert_only_local(request_log)
 
