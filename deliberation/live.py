@@ -71,3 +71,13 @@ def broadcast_on_commit(
 def access_changed_on_commit(member_pk: int) -> None:
     """Tell ``member_pk``'s open sockets, after commit, to re-authorise now (rights narrowed)."""
     broadcast_on_commit(group_name("member", member_pk), ACCESS_CHANGED)
+
+
+def thread_access_changed_on_commit(thread_pk: int) -> None:
+    """Tell every open socket of a thread, after commit, to re-authorise now.
+
+    For a change of who may read the thread at all, such as a move into another forum: each
+    reader is checked against the thread as it is now, and whoever lost access is closed before
+    the next event reaches them.
+    """
+    broadcast_on_commit(group_name("thread", thread_pk), ACCESS_CHANGED)

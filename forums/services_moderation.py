@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deliberation.live import thread_access_changed_on_commit
 from deliberation.models import Member
 from forums import events
 from forums.errors import ServiceError
@@ -127,8 +128,9 @@ def post_set_moderation_state(
 def thread_move(*, actor: Member, thread: Thread, to_forum: Forum) -> Thread:
     """Move ``thread`` into ``to_forum`` (moderators of both forums, or staff).
 
-    No live event: the thread keeps its sequence, and a reader who may not see the new forum is
-    refused on the next frame (consumers re-authorise every frame).
+    The thread keeps its sequence. Every open socket of the thread re-authorises at once
+    (``access.changed`` on the thread's group): a reader who may not see the new forum is closed
+    before any later post reaches them.
     """
     _require_actor(actor)
     if not (can_moderate(actor, thread.forum) and can_moderate(actor, to_forum)):
@@ -140,5 +142,6 @@ def thread_move(*, actor: Member, thread: Thread, to_forum: Forum) -> Thread:
     with transaction.atomic():
         row = _lock_thread(thread)
         Thread.objects.filter(pk=row.pk).update(forum=to_forum)
+        thread_access_changed_on_commit(row.pk)
     thread.forum = to_forum
     return thread

@@ -384,6 +384,29 @@ async def test_a_revoked_view_right_closes_the_socket_at_once(invited_forum, sam
     assert "Nach dem Entzug" not in json.dumps(frames)
 
 
+async def test_moving_a_thread_out_of_a_readers_reach_closes_their_socket_at_once(
+    thread, invited_forum, alice, sam
+):
+    from forums import services_moderation
+
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    staff_ws, _, _ = await open_socket(thread.pk, await session_cookie(sam))
+
+    def move_then_post():
+        services_moderation.thread_move(actor=sam, thread=thread, to_forum=invited_forum)
+        services.post_create(actor=sam, thread=thread, body="Jetzt nur für Eingeladene")
+
+    # Alice sends nothing: the move alone closes her socket, before the next post reaches her.
+    await database_sync_to_async(move_then_post)()
+    frames = await frames_until_closed(ws, consumers.CLOSE_FORBIDDEN)
+    assert [f["type"] for f in frames if f["type"] != "presence"] == ["error"]
+    assert "Jetzt nur für Eingeladene" not in json.dumps(frames)
+    # Staff may still read it: their socket stays and gets the post.
+    created = await next_of(staff_ws, "post.created")
+    assert created["post"]["body_html"] == "<p>Jetzt nur für Eingeladene</p>"
+    await staff_ws.disconnect()
+
+
 async def test_a_revoked_right_is_also_refused_on_the_next_frame(invited_forum, sam, olga):
     """Without the announcement (e.g. a layer that lost it), the next frame still re-checks."""
 
