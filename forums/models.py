@@ -6,12 +6,25 @@ Only ``forums.services`` writes these. Post HTML is rendered and sanitised once,
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+#: Short names the forum URLs use themselves (``/foren/suche/`` is the search page).
+RESERVED_SLUGS = frozenset({"suche", "thema", "beitrag"})
+
+
+def validate_forum_slug(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is used by the site itself; please choose another short name."),
+            code="reserved",
+            params={"slug": value},
+        )
 
 
 class Forum(models.Model):
@@ -31,7 +44,9 @@ class Forum(models.Model):
         ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(_("short name"), max_length=100, unique=True)
+    slug = models.SlugField(
+        _("short name"), max_length=100, unique=True, validators=[validate_forum_slug]
+    )
     description = models.TextField(_("description"), blank=True)
     description_html = models.TextField(editable=False, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TOPIC)

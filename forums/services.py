@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -42,7 +43,16 @@ from deliberation.markup import render_markdown
 from deliberation.models import Member
 from forums import events
 from forums.errors import ServiceError
-from forums.models import Forum, Post, PostRevision, Reaction, Thread, ThreadEvent, ThreadVisit
+from forums.models import (
+    Forum,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    ThreadEvent,
+    ThreadVisit,
+    validate_forum_slug,
+)
 from forums.permissions import RIGHTS, can_moderate, can_participate, can_see_post, is_staff
 
 ParticipationGuard = Callable[[Member, Forum], None]
@@ -241,6 +251,10 @@ def forum_create(
     if not is_staff(actor):
         raise ServiceError("forbidden", _("Only staff may open forums."))
     title = _clean_title(title)
+    try:
+        validate_forum_slug(slug)
+    except ValidationError as exc:
+        raise ServiceError("invalid", " ".join(exc.messages)) from None
     if Forum.objects.filter(slug=slug).exists():
         raise ServiceError("invalid", _("A forum with this short name exists already."))
     return Forum.objects.create(

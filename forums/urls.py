@@ -1,7 +1,7 @@
 """Forum URLs (German paths, like the rest of the site). Mounted at ``/foren/``.
 
-A forum whose short name is ``suche`` would be shadowed by the search page; the other fixed
-paths have two segments and cannot clash with a forum's short name.
+``suche`` would shadow a forum of that short name, so the short names the paths here use are
+refused for forums (``forums.models.RESERVED_SLUGS``); the other fixed paths have two segments.
 """
 
 from django.urls import path

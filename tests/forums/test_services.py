@@ -432,3 +432,33 @@ def test_the_demo_seed_builds_the_rent_forum_through_the_services_and_is_idempot
     assert mieten.threads.count() == 3
     assert Reaction.objects.filter(post__thread__forum=mieten).count() == 8
     assert Post.objects.filter(state=Post.State.HELD, author__kind="guest").count() == 1
+
+
+@pytest.mark.parametrize("slug", ["suche", "Suche", "thema", "beitrag"])
+def test_a_forum_cannot_take_a_short_name_the_site_uses_itself(sam, slug):
+    with pytest.raises(ServiceError) as info:
+        services.forum_create(actor=sam, title="Suche nach Wohnraum", slug=slug)
+    assert info.value.code == "invalid"
+    assert "Kurzname" in info.value.message or "short name" in info.value.message
+    assert not Forum.objects.filter(slug__iexact=slug).exists()
+
+
+def test_the_admin_refuses_a_reserved_short_name_too(client, sam):
+    from django.urls import reverse
+
+    client.force_login(sam)
+    response = client.post(
+        reverse("admin:forums_forum_add"),
+        {
+            "title": "Suche",
+            "slug": "suche",
+            "kind": "topic",
+            "visibility": "members",
+            "state": "open",
+            "description": "",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not Forum.objects.filter(slug="suche").exists()
+    page = response.content.decode()
+    assert "verwendet die Seite selbst" in page or "is used by the site itself" in page
