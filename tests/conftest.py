@@ -110,20 +110,3 @@ def _fresh_live_state():
     yield
     reset_hub(None)
     channel_layers.backends.clear()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_the_database_threads_connection(django_db_setup, django_db_blocker):
-    """Close the connection of channels' database thread before the test database is dropped.
-
-    Connections persist (``CONN_MAX_AGE``), as in production. Consumers under test reach the
-    database through ``database_sync_to_async``, which runs in asgiref's one shared thread
-    (``SyncToAsync.single_thread_executor``) and keeps that thread's connection open; PostgreSQL
-    refuses to drop a database someone is still connected to.
-    """
-    yield
-    from asgiref.sync import SyncToAsync
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)

@@ -152,6 +152,10 @@ def test_database_urls_for_sqlite_and_postgres_are_understood():
         "db",
         5432,
     )
+    # Not persistent (ASGI runs each request in its own thread): PostgreSQL pools instead.
+    assert sqlite["CONN_MAX_AGE"] == pg["CONN_MAX_AGE"] == 0
+    assert pg["OPTIONS"]["pool"]["max_size"] >= 2
+    assert pg["CONN_HEALTH_CHECKS"]
 
 
 @pytest.mark.parametrize(
