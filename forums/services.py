@@ -450,16 +450,17 @@ def post_create(
     moderator = _check_participation(actor, forum, thread)
     body = _clean_body(body)
     client_id = _clean_client_id(client_id)
-    reply_to = _reply_target(actor, thread, reply_to_id)
     with transaction.atomic():
         locked = _lock_thread(thread)
-        # Looked up under the thread's lock, so a concurrent retry cannot slip past; before the
-        # rate limit, so a retry is never counted as a new post.
+        # Looked up under the thread's lock, so a concurrent retry cannot slip past; before
+        # anything else is checked, so a retry gets its post back even if the post it answered
+        # was deleted meanwhile, and is never counted against the rate limit.
         existing = _existing_post(actor, client_id)
         if existing is not None and existing.thread_id == thread.pk:
             return existing, False
         if locked.locked and not moderator:
             raise ServiceError("locked", _("This thread is locked: no new contributions."))
+        reply_to = _reply_target(actor, thread, reply_to_id)
         if not moderator:
             _check_rate(actor)
         post, event = _insert_post(

@@ -192,6 +192,19 @@ def test_a_retry_does_not_count_against_the_rate_limit(alice, thread, settings):
     assert not created
 
 
+def test_a_retry_gets_its_post_back_even_if_the_post_it_answered_is_gone(alice, bob, thread):
+    parent = factories.make_post(thread, author=bob)
+    first, created = services.post_create(
+        actor=alice, thread=thread, body="Antwort", client_id="r-2", reply_to_id=parent.pk
+    )
+    assert created
+    services.post_delete(actor=bob, post=parent)
+    again, created = services.post_create(
+        actor=alice, thread=thread, body="Antwort", client_id="r-2", reply_to_id=parent.pk
+    )
+    assert (again.pk, created) == (first.pk, False)
+
+
 def test_a_reply_to_a_post_in_another_thread_is_refused_as_invalid(alice, forum, thread, bob):
     elsewhere = factories.make_post(factories.make_thread(forum, author=bob), author=bob)
     with refused("invalid"):
