@@ -168,7 +168,9 @@ async def test_a_stalled_socket_is_dropped_and_the_others_still_get_everything(h
     await event(layer, {"member": '{"seq":1}'})
     await event(layer, {"member": '{"seq":2}'})
     await until(lambda: len(after.messages) == 2)
-    assert stalled.dropped
+    # The hub closes a dropped socket in a task of its own: it may run just after the fan-out.
+    await until(lambda: stalled.dropped)
+    assert hub.local_count(GROUP) == 2
     assert [f["seq"] for f in before.frames()] == [1, 2]
 
 
