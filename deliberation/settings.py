@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "markdownx",
     "csp",
     "axes",
+    "django_ratelimit",
     "deliberation",
     "forums",
     "consultations",
@@ -151,6 +152,12 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# django-ratelimit's checks know only memcached and django-redis. Django's own RedisCache counts
+# with Redis' atomic INCR; without REDIS_URL there is one process, and every request shares its
+# local memory cache.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
+    [] if REDIS_URL else ["django_ratelimit.E003"]
+)
 
 # --- members ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "deliberation.Member"
@@ -181,6 +188,10 @@ AXES_CLIENT_IP_CALLABLE = "deliberation.login_guard.client_ip"
 AXES_VERBOSE = False
 # Failures only: successful logins are not logged with address and browser (data minimisation).
 AXES_DISABLE_ACCESS_LOG = True
+# Password reset mails (django-ratelimit, on the shared cache): per address asked for, and per
+# IP address. Over the first, the page answers as usual and sends nothing.
+PASSWORD_RESET_RATE_ADDRESS = env_str("PASSWORD_RESET_RATE_ADDRESS", "3/h")
+PASSWORD_RESET_RATE_IP = env_str("PASSWORD_RESET_RATE_IP", "20/h")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -7,6 +7,7 @@ from django.views.static import serve
 
 from deliberation import views
 from deliberation.forms import MemberPasswordResetForm
+from deliberation.login_guard import GuardedPasswordResetView
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,7 +22,7 @@ urlpatterns = [
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "passwort/vergessen/",
-        auth_views.PasswordResetView.as_view(
+        GuardedPasswordResetView.as_view(
             form_class=MemberPasswordResetForm,
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",

@@ -110,3 +110,12 @@ def _fresh_live_state():
     yield
     reset_hub(None)
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings):
+    """Each test counts django-ratelimit's limits (password reset) afresh, without flushing a
+    cache other things may share: its keys get a prefix of their own."""
+    import uuid
+
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-{uuid.uuid4().hex}:"
