@@ -38,11 +38,10 @@ from deliberation.socket_auth import member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
+from forums.replay import REPLAY_LIMIT
 
 logger = logging.getLogger(__name__)
 
-#: A client further behind than this reloads the page instead of replaying (``reset``).
-REPLAY_LIMIT = 500
 #: Per-socket frame budget: a burst of this many frames, refilled at RATE_PER_SECOND.
 RATE_BURST = 20
 RATE_PER_SECOND = 10.0
@@ -134,6 +133,16 @@ def _ref(frame: dict[str, Any]) -> str | int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+def _replayed(thread: Thread, after: int, user: Any, last: int) -> tuple[list[str], int]:
+    """The encoded events of ``thread`` after ``after`` as ``user`` may see them, and the
+    highest seq among them and ``last`` (sync side)."""
+    texts = []
+    for event in selectors.events_after(thread=thread, after=after, limit=REPLAY_LIMIT, user=user):
+        texts.append(encode(event))
+        last = max(last, int(event.get("seq", 0)))
+    return texts, last
 
 
 def _seq_of(message: dict[str, Any]) -> int | None:
@@ -241,7 +250,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             return {
                 "member": member,
                 "can_moderate": permissions.can_moderate(user, thread.forum),
-                "can_post": self._can_post(user, thread),
+                "can_post": permissions.can_post_in_thread(user, thread),
             }
 
     def _remember(self, user: Any, forum: Forum) -> None:
@@ -250,14 +259,6 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.member_id = user.pk if user.is_authenticated else None
         self.show_names = bool(forum.show_presence_names)
         self.display_name = user.display_name if user.is_authenticated else None
-
-    @staticmethod
-    def _can_post(user: Any, thread: Thread) -> bool:
-        return (
-            permissions.can_participate(user, thread.forum)
-            and thread.forum.state == Forum.State.OPEN
-            and not thread.locked
-        )
 
     @database_sync_to_async
     def _hello(self, info: dict[str, Any], after: int | None) -> Outcome:
@@ -307,10 +308,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 }
             )
             return
-        events = selectors.events_after(thread=thread, after=after, limit=REPLAY_LIMIT, user=user)
-        for event in events:
-            outcome.texts.append(encode(event))
-            last = max(last, int(event.get("seq", 0)))
+        texts, last = _replayed(thread, after, user, last)
+        outcome.texts.extend(texts)
         outcome.replay_through = last
         outcome.frames.append({"type": "synced", "thread": thread.pk, "seq": last})
 
@@ -444,14 +443,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         with translation.override(self.language):
             user = self._current_user()
         thread = Thread.objects.get(pk=self.thread_id)
-        texts = []
-        last = after
-        for event in selectors.events_after(
-            thread=thread, after=after, limit=REPLAY_LIMIT, user=user
-        ):
-            texts.append(encode(event))
-            last = max(last, int(event.get("seq", 0)))
-        return texts, last
+        return _replayed(thread, after, user, after)
 
     async def _flush_buffer(self, through: int | None) -> None:
         """Send what the hub delivered during a replay, minus what the replay already covered."""
@@ -618,7 +610,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             return
         post_id = _int_field(frame, "post")
         body = _str_field(frame, "body") if kind == "post.edit" else ""
-        self._check_participation(user, thread)
+        if kind != "post.delete":
+            # Withdrawing one's own post needs no right to take part (as over HTTP).
+            self._check_participation(user, thread)
         post = self._post(user, post_id)
         ack: dict[str, Any] = {"type": "ack", "post": post.pk}
         if kind == "post.edit":

@@ -58,12 +58,18 @@ def is_readable(post: Post) -> bool:
     return post.state == Post.State.PUBLISHED and post.deleted_at is None
 
 
+def plain_excerpt(post: Post, chars: int = EXCERPT_CHARS) -> str:
+    """The start of a post's text as plain text (not HTML), whatever its state: the one place
+    that turns stored HTML into an excerpt (events, pages and the moderation queue)."""
+    text = html.unescape(strip_tags(post.body_html))
+    return Truncator(" ".join(text.split())).chars(chars)
+
+
 def excerpt(post: Post) -> str:
     """Plain text (not HTML: clients insert it as text) of the start of a readable post."""
     if not is_readable(post):
         return ""
-    text = html.unescape(strip_tags(post.body_html))
-    return Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
+    return plain_excerpt(post)
 
 
 def post_payload(post: Post, *, reveal: bool = False) -> dict[str, Any]:

@@ -175,6 +175,23 @@ def can_moderate(
     return is_staff(user) or MODERATE in _grants(user, forum, checker)
 
 
+def can_post_in_thread(
+    user: Any, thread: Thread, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    """Whether to offer ``user`` a reply in ``thread`` now: the right to take part, an open forum,
+    and an unlocked thread, where moderators may still write (as ``forums.services`` allows).
+
+    For the thread page's form and the socket's ``hello``; the services decide again on every
+    post (mutes and removals included).
+    """
+    forum = thread.forum
+    return (
+        forum.state == Forum.State.OPEN
+        and can_participate(user, forum, checker=checker)
+        and (not thread.locked or can_moderate(user, forum, checker=checker))
+    )
+
+
 def can_see_post(user: Any, post: Post, *, checker: ObjectPermissionChecker | None = None) -> bool:
     """Whether ``user`` may see ``post`` at all (its forum's visibility is checked separately).
 

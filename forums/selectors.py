@@ -6,7 +6,6 @@ cannot show a thread or post of a forum the user has no access to by forgetting 
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,10 +30,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from deliberation.models import Member
+from forums.events import EXCERPT_CHARS, plain_excerpt
 from forums.models import Forum, Post, Reaction, Thread, ThreadVisit
 
 POSTS_PER_PAGE = 50
@@ -42,8 +42,6 @@ THREADS_PER_PAGE = 30
 SEARCH_RESULTS_PER_PAGE = 20
 LIVE_WINDOW = timedelta(hours=2)
 LIVE_LIMIT = 10
-EXCERPT_CHARS = 140
-
 User = Member | AnonymousUser
 
 
@@ -151,12 +149,9 @@ def post_page_number(*, user: User, post: Post, is_moderator: bool) -> int:
     return before // POSTS_PER_PAGE + 1
 
 
-def excerpt(post: Post, *, chars: int = EXCERPT_CHARS) -> str:
+def excerpt(post: Post) -> str:
     """Plain text of a post, shortened (the template escapes it)."""
-    text = " ".join(html.unescape(strip_tags(post.body_html)).split())
-    if len(text) <= chars:
-        return text
-    return text[: chars - 1].rstrip() + "…"
+    return plain_excerpt(post)
 
 
 def annotate_posts_for_viewer(
@@ -383,8 +378,9 @@ def search_hits(posts: list[Post], *, query: str) -> list[SearchHit]:
 # --- event replay (written with forums.services; the implementation is in forums/replay.py) -----
 
 
-def events_after(*, thread: Thread, after: int, limit: int = 500, user: Any) -> list[dict]:
+def events_after(*, thread: Thread, after: int, limit: int | None = None, user: Any) -> list[dict]:
     """The thread's events with ``seq > after`` in order, shaped like the live frames."""
+    from forums.replay import REPLAY_LIMIT
     from forums.replay import events_after as replay
 
-    return replay(thread=thread, after=after, limit=limit, user=user)
+    return replay(thread=thread, after=after, limit=limit or REPLAY_LIMIT, user=user)

@@ -31,7 +31,7 @@ from PIL import Image, UnidentifiedImageError
 
 from deliberation.markup import render_markdown
 from forums.models import Forum
-from forums.permissions import can_participate, can_view_forum, visible_forums
+from forums.permissions import can_participate, can_view_forum, checker_for, visible_forums
 
 #: Pillow format name -> (file extension, save options)
 FORMATS: dict[str, tuple[str, dict]] = {
@@ -66,8 +66,9 @@ def _may_upload(request: HttpRequest) -> bool:
             and can_view_forum(user, forum)
             and can_participate(user, forum)
         )
-    open_forums = visible_forums(user).filter(state=Forum.State.OPEN)
-    return any(can_participate(user, forum) for forum in open_forums)
+    open_forums = list(visible_forums(user).filter(state=Forum.State.OPEN))
+    checker = checker_for(user, open_forums)  # the grants on all of them in one go
+    return any(can_participate(user, forum, checker=checker) for forum in open_forums)
 
 
 def _reencode(data: bytes) -> tuple[bytes, str] | None:

@@ -126,10 +126,7 @@ def _thread_page(
     checker = permissions.checker_for(user)  # one guardian lookup for both questions
     is_moderator = permissions.can_moderate(user, forum, checker=checker)
     can_participate = permissions.can_participate(user, forum, checker=checker)
-    # Moderators may still write in a locked thread (the services allow it).
-    can_post = (
-        can_participate and forum.state == Forum.State.OPEN and (not thread.locked or is_moderator)
-    )
+    can_post = permissions.can_post_in_thread(user, thread, checker=checker)
 
     posts_qs = selectors.thread_posts(user=user, thread=thread, is_moderator=is_moderator)
     page = selectors.thread_post_page(posts_qs, page_number)

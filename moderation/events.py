@@ -13,13 +13,10 @@ Shapes::
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
-
 from deliberation.live import group_name
+from forums.events import plain_excerpt
 from forums.models import Post
 from moderation.models import Case
 
@@ -40,8 +37,7 @@ def post_excerpt(post: Post) -> str:
     """Plain text of the post's start, for moderators (held and hidden text included)."""
     if post.deleted_at is not None:
         return ""
-    text = html.unescape(strip_tags(post.body_html))
-    return Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
+    return plain_excerpt(post, EXCERPT_CHARS)
 
 
 def item_payload(case: Case, *, urgency: int) -> dict[str, Any]:

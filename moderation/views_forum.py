@@ -125,18 +125,31 @@ def thread_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- members of a forum ---------------------------------------------------------------------------
 
 
-def _forum_member(forum: Forum, member_pk: int) -> Member:
+def _forum_member(member_pk: int) -> Member:
     member = Member.objects.filter(pk=member_pk).first()
     if member is None:
         raise Http404("no such member")
     return member
 
 
+#: Member actions that take only a reason, like THREAD_ACTIONS (muting also takes an end).
+MEMBER_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+    "stummschaltung-aufheben": (
+        services.member_unmute,
+        gettext_lazy("%(name)s may take part again."),
+    ),
+    "entfernen": (
+        services.member_remove_from_forum,
+        gettext_lazy("%(name)s has been removed from this forum."),
+    ),
+}
+
+
 @login_required
 @require_POST
 def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) -> HttpResponse:
     forum = _moderated_forum(request.user, slug)
-    member = _forum_member(forum, member_pk)
+    member = _forum_member(member_pk)
     back = _next_url(request, _queue_url(forum))
     name = member.display_name
     if action == "stummschalten":
@@ -156,40 +169,25 @@ def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) 
             ),
             _("%(name)s is muted in this forum.") % {"name": name},
         )
-    elif action == "stummschaltung-aufheben":
-        form = ActionForm(request.POST)
-        if form.is_valid():
-            _run(
-                request,
-                lambda: services.member_unmute(
-                    actor=request.user,
-                    forum=forum,
-                    member=member,
-                    reason=form.cleaned_data["reason"],
-                    text=form.cleaned_data["text"],
-                ),
-                _("%(name)s may take part again.") % {"name": name},
-            )
-        else:
-            _form_errors(request, form)
-    elif action == "entfernen":
-        form = ActionForm(request.POST)
-        if form.is_valid():
-            _run(
-                request,
-                lambda: services.member_remove_from_forum(
-                    actor=request.user,
-                    forum=forum,
-                    member=member,
-                    reason=form.cleaned_data["reason"],
-                    text=form.cleaned_data["text"],
-                ),
-                _("%(name)s has been removed from this forum.") % {"name": name},
-            )
-        else:
-            _form_errors(request, form)
-    else:
+        return HttpResponseRedirect(back)
+    if action not in MEMBER_ACTIONS:
         raise Http404("no such action")
+    call, success = MEMBER_ACTIONS[action]
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(back)
+    _run(
+        request,
+        lambda: call(
+            actor=request.user,
+            forum=forum,
+            member=member,
+            reason=form.cleaned_data["reason"],
+            text=form.cleaned_data["text"],
+        ),
+        str(success) % {"name": name},
+    )
     return HttpResponseRedirect(back)
 
 
@@ -266,7 +264,7 @@ def forum_moderators(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def moderator_revoke(request: HttpRequest, slug: str, member_pk: int) -> HttpResponse:
     forum = _staff_forum(request, slug)
-    member = _forum_member(forum, member_pk)
+    member = _forum_member(member_pk)
     _run(
         request,
         lambda: services.moderator_revoke(actor=request.user, forum=forum, member=member),
