@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
+from deliberation.live import thread_access_changed_on_commit
 from deliberation.markup import render_markdown
 from forums.models import Forum, Post, Thread
 
@@ -26,6 +27,10 @@ class ForumAdmin(GuardedModelAdmin):
         # The description is shown as HTML: sanitise it once here, as services do for posts.
         obj.description_html = render_markdown(obj.description)
         super().save_model(request, obj, form, change)
+        if change and "visibility" in form.changed_data:
+            # Who may read changed: every open socket of the forum re-checks after commit.
+            for thread_pk in obj.threads.values_list("pk", flat=True):
+                thread_access_changed_on_commit(thread_pk)
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -517,6 +517,31 @@ async def test_deactivating_in_the_admin_list_closes_the_socket_at_once(thread, 
     assert await active() == {alice.pk: False, sam.pk: True}  # never one's own account
 
 
+async def test_narrowing_a_forums_visibility_in_the_admin_closes_readers_at_once(
+    thread, forum, alice, sam
+):
+    from django.urls import reverse
+
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    staff_ws, _, _ = await open_socket(thread.pk, await session_cookie(sam))
+    data = {
+        "title": forum.title,
+        "slug": forum.slug,
+        "kind": forum.kind,
+        "visibility": Forum.Visibility.INVITED,
+        "state": forum.state,
+        "description": forum.description,
+        "created_at_0": forum.created_at.strftime("%Y-%m-%d"),
+        "created_at_1": forum.created_at.strftime("%H:%M:%S"),
+    }
+    path = reverse("admin:forums_forum_change", args=[forum.pk])
+    assert await database_sync_to_async(_admin_post)(sam, path, data) == 302
+    assert (await next_of(ws, "error"))["code"] == "forbidden"
+    await assert_closed(ws, consumers.CLOSE_FORBIDDEN)
+    await assert_usable(staff_ws)
+    await staff_ws.disconnect()
+
+
 async def test_rights_changed_on_the_admin_change_form_are_re_checked_at_once(
     invited_forum, sam, olga
 ):
