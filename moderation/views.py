@@ -128,12 +128,24 @@ def _decorate(items: list[Any], *, user: Any) -> list[Any]:
         Report.objects.filter(case__in=cases).order_by("created_at", "id") if cases else []
     ):
         reports.setdefault(report.case_id, []).append(report)
-    appeals = {a.case_id: a for a in Appeal.objects.filter(case__in=cases)} if cases else {}
+    appeals = (
+        {
+            a.case_id: a
+            for a in Appeal.objects.filter(case__in=cases).select_related("post__thread__forum")
+        }
+        if cases
+        else {}
+    )
     notes = (
         {n.post_id: n for n in PostNote.objects.filter(post__in=[c.post_id for c in cases])}
         if cases
         else {}
     )
+    with permissions.grants_read_once():  # one grants query per forum, not per appeal
+        decidable = {
+            case_pk: moderation_permissions.can_decide_appeal(user, appeal)
+            for case_pk, appeal in appeals.items()
+        }
     for item in items:
         case = item.case
         counts: dict[str, int] = {}
@@ -147,9 +159,7 @@ def _decorate(items: list[Any], *, user: Any) -> list[Any]:
         item.claimed_by_me = item.claimed_by is not None and item.claimed_by.pk == user.pk
         item.appeal = appeals.get(case.pk)
         item.note = notes.get(case.post_id)
-        item.can_decide = item.appeal is not None and moderation_permissions.can_decide_appeal(
-            user, item.appeal
-        )
+        item.can_decide = decidable.get(case.pk, False)
         # Ascending order = most urgent first (the live script inserts by this key).
         item.order = (
             f"{max(0, 999_999 - item.urgency):06d}-{case.opened_at:%Y%m%d%H%M%S}-{case.pk:010d}"
@@ -281,8 +291,8 @@ def post_moderate(request: HttpRequest, pk: int) -> HttpResponse:
             "post": post,
             "forum": forum,
             "case": case,
-            "note": PostNote.objects.filter(post=post).first(),
-            "mute": moderation_permissions.active_mute(post.author, forum) if post.author else None,
+            "note": selectors.hiding_of(post=post),
+            "mute": selectors.mute_in_force(member=post.author, forum=forum),  # None without author
             "hide_form": HideForm(),
             "restore_form": ActionForm(initial_reason=Reason.CORRECTED),
             "approve_form": ActionForm(initial_reason=Reason.NO_VIOLATION),
@@ -386,7 +396,7 @@ def post_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     if post.author_id != request.user.pk:
         raise PermissionDenied
     back = post.thread.get_absolute_url() + f"#post-{post.pk}"
-    existing = Appeal.objects.filter(post=post).first()
+    existing = selectors.appeal_for_post(post=post)
     if request.method == "POST":
         form = AppealForm(request.POST)
         if form.is_valid():
@@ -405,7 +415,7 @@ def post_appeal(request: HttpRequest, pk: int) -> HttpResponse:
                 return HttpResponseRedirect(back)
     else:
         form = AppealForm()
-    hiding = PostNote.objects.filter(post=post).first()
+    hiding = selectors.hiding_of(post=post)
     return render(
         request,
         "moderation/appeal.html",

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deliberation.models import Member
 from forums import permissions
 from forums.errors import ServiceError
-from forums.models import Forum, ForumUserObjectPermission, Thread
+from forums.models import Forum, Thread
 from forums.views import login_if_anonymous
 from moderation import selectors, services
 from moderation.forms import ActionForm, ModeratorGrantForm, MoveForm, MuteForm
@@ -217,14 +217,6 @@ def _staff_forum(request: HttpRequest, slug: str) -> Forum:
     return permissions.access_forum(request.user, slug=slug)
 
 
-def _moderators_of(forum: Forum) -> list[Member]:
-    """Members granted moderation of ``forum`` directly (staff moderate everything anyway)."""
-    ids = ForumUserObjectPermission.objects.filter(
-        content_object=forum, permission__codename=permissions.MODERATE
-    ).values("user_id")
-    return list(Member.objects.filter(pk__in=ids).order_by("display_name"))
-
-
 @login_if_anonymous
 def forum_moderators(request: HttpRequest, slug: str) -> HttpResponse:
     forum = _staff_forum(request, slug)
@@ -255,7 +247,7 @@ def forum_moderators(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "forum": forum,
             "form": form,
-            "moderators": _moderators_of(forum),
+            "moderators": selectors.forum_moderators(forum=forum),
         },
     )
 
