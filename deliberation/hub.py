@@ -13,6 +13,13 @@ sockets when the total changes.
 The hub is a speed path, never the only path: the layer is at-most-once, and clients close gaps
 from the database (resync). So a hub that cannot reach the layer logs, backs off and re-joins;
 it never blocks a connect for long.
+
+On Redis (issue #8): an idle read is normal, not a failure; the hub keeps ONE channel for the life
+of the process, through quiet periods and through Redis outages alike, so no group ever holds a
+dead channel of a living process. After a failure, and whenever its liveness marker shows that
+Redis lost its data (a restart), it joins all its groups again. Membership is renewed every
+``rejoin_interval`` seconds and expires after the layer's ``group_expiry``, so the channel of a
+process that died leaves its groups by itself.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any, Protocol
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import get_channel_layer
 
-from deliberation.live import MEMBER, MODERATOR, encode
+from deliberation.live import MEMBER, MODERATOR, encode, layer_group
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +97,9 @@ class Hub:
         rejoin_interval: float = 3600.0,
         send_timeout: float = 5.0,
         join_timeout: float = 5.0,
+        liveness_interval: float = 2.0,
+        retry_delay: float = 0.1,
+        retry_delay_max: float = 5.0,
     ) -> None:
         self.layer_alias = layer_alias
         self.presence_debounce = presence_debounce
@@ -98,6 +108,9 @@ class Hub:
         self.rejoin_interval = rejoin_interval
         self.send_timeout = send_timeout
         self.join_timeout = join_timeout
+        self.liveness_interval = liveness_interval
+        self.retry_delay = retry_delay
+        self.retry_delay_max = retry_delay_max
         #: Tells this hub's presence reports from the other processes'.
         self.origin = uuid.uuid4().hex
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -106,7 +119,12 @@ class Hub:
         #: How often the hub was started (1 in a healthy process; tests assert it).
         self.starts = 0
         self._groups: dict[str, dict[Subscriber, Subscription]] = {}
+        #: Local groups per layer group (member groups share one layer group, live.layer_group).
+        self._layer_refs: dict[str, set[str]] = {}
+        #: Join tasks, by layer group.
         self._joins: dict[str, asyncio.Task[None]] = {}
+        #: How often this hub joined its groups again after a failure or a Redis restart (tests).
+        self.recoveries = 0
         self._presence: dict[str, GroupPresence] = {}
         self._dirty_local: set[str] = set()
         self._dirty_total: set[str] = set()
@@ -147,10 +165,11 @@ class Hub:
             # channels_redis may finish a blocking pop before it honours the cancel: don't wait.
             await asyncio.wait(tasks, timeout=0.5)
         if self.layer is not None and self.channel is not None:
-            for group in list(self._groups):
+            for joined in list(self._layer_refs):
                 with contextlib.suppress(Exception):
-                    await self.layer.group_discard(group, self.channel)
+                    await self.layer.group_discard(joined, self.channel)
         self._groups.clear()
+        self._layer_refs.clear()
         self._joins.clear()
 
     # --- subscribers ----------------------------------------------------------------------------
@@ -176,15 +195,17 @@ class Hub:
         self.ensure_started()
         subs = self._groups.setdefault(group, {})
         subs[subscriber] = Subscription(subscriber, audience, member_id, name)
+        joined = layer_group(group)
+        self._layer_refs.setdefault(joined, set()).add(group)
         if presence is not None:
             state = self._presence.get(group)
             if state is None:
                 self._presence[group] = GroupPresence(resource=dict(presence))
             self._presence[group].show_names = show_names
             self._mark_local(group)
-        join = self._joins.get(group)
+        join = self._joins.get(joined)
         if join is None:
-            join = self._joins[group] = asyncio.get_running_loop().create_task(self._join(group))
+            join = self._joins[joined] = asyncio.get_running_loop().create_task(self._join(joined))
         if not join.done():
             try:
                 await asyncio.wait_for(asyncio.shield(join), self.join_timeout)
@@ -209,25 +230,32 @@ class Hub:
         return True
 
     async def _leave(self, group: str) -> None:
-        join = self._joins.pop(group, None)
-        if join is not None and not join.done():
-            join.cancel()
+        joined = layer_group(group)
+        refs = self._layer_refs.get(joined)
+        if refs is not None:
+            refs.discard(group)
         state = self._presence.pop(group, None)
         self._dirty_local.discard(group)
         self._dirty_total.discard(group)
         self._asked.discard(group)
+        if refs:
+            return  # other local groups still need the layer group (member groups share one)
+        self._layer_refs.pop(joined, None)
+        join = self._joins.pop(joined, None)
+        if join is not None and not join.done():
+            join.cancel()
         if self.layer is None or self.channel is None:
             return
         try:
             if state is not None:
                 # Tell the others at once rather than letting our report expire.
                 await self._publish_presence(group, members={}, anonymous=0)
-            await self.layer.group_discard(group, self.channel)
+            await self.layer.group_discard(joined, self.channel)
         except Exception:
-            logger.warning("hub: leaving %s failed", group, exc_info=True)
-        if group in self._groups and group not in self._joins:
+            logger.warning("hub: leaving %s failed", joined, exc_info=True)
+        if self._layer_refs.get(joined) and joined not in self._joins:
             # Someone subscribed again while we were leaving: join again.
-            self._joins[group] = asyncio.get_running_loop().create_task(self._join(group))
+            self._joins[joined] = asyncio.get_running_loop().create_task(self._join(joined))
 
     def local_count(self, group: str) -> int:
         return len(self._groups.get(group, ()))
@@ -238,62 +266,91 @@ class Hub:
 
     # --- the layer ------------------------------------------------------------------------------
 
-    async def _join(self, group: str) -> None:
-        delay = 0.5
+    async def _join(self, joined: str) -> None:
+        delay = self.retry_delay
         while True:
             assert self._ready is not None
             await self._ready.wait()
             channel = self.channel
             try:
-                await self.layer.group_add(group, channel)
+                await self.layer.group_add(joined, channel)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("hub: joining %s failed; retrying", group, exc_info=True)
+                logger.warning("hub: joining %s failed; retrying", joined, exc_info=True)
                 await asyncio.sleep(delay + random.random() * delay)
-                delay = min(delay * 2, 30.0)
-                if group not in self._groups:
+                delay = min(delay * 2, self.retry_delay_max)
+                if not self._layer_refs.get(joined):
                     return
 
-    async def _rejoin_all(self) -> None:
-        """Join every group with local sockets again (after a new channel, and hourly)."""
-        for group in list(self._groups):
+    async def _rejoin_all(self) -> bool:
+        """Join every layer group with local sockets again; True when all joins succeeded.
+
+        Joining is idempotent (it renews the membership's timestamp), so this serves after a
+        failure, after Redis lost its data, and as the periodic renewal.
+        """
+        ok = True
+        for joined in list(self._layer_refs):
             try:
-                await self.layer.group_add(group, self.channel)
+                await self.layer.group_add(joined, self.channel)
             except Exception:
-                logger.warning("hub: re-joining %s failed", group, exc_info=True)
+                ok = False
+                logger.warning("hub: re-joining %s failed", joined, exc_info=True)
+        return ok
 
     async def _open_channel(self) -> None:
+        """Create the process's one channel (once: it is kept through every failure)."""
         self.layer = get_channel_layer(self.layer_alias)
         if self.layer is None:
             raise RuntimeError(f"no channel layer {self.layer_alias!r} is configured")
         self.channel = await self.layer.new_channel()
         await self._rejoin_all()
+        await self._check_liveness()
         assert self._ready is not None
         self._ready.set()
         logger.info("hub: listening on %s", self.channel)
 
+    async def _recover(self) -> bool:
+        """After a failure: join every group again on the same channel; True once it worked."""
+        if not await self._rejoin_all():
+            return False
+        self.recoveries += 1
+        self._dirty_local.update(g for g in self._groups if g in self._presence)
+        self._asked.clear()
+        logger.info("hub: joined %d groups again on %s", len(self._layer_refs), self.channel)
+        return True
+
     async def _receive_loop(self) -> None:
-        delay = 0.5
+        delay = self.retry_delay
+        failed = False
         while not self._closed:
             try:
                 if self.channel is None:
                     await self._open_channel()
+                elif failed:
+                    if not await self._recover():
+                        raise ConnectionError("the channel layer is not reachable yet")
+                    failed = False
+                    delay = self.retry_delay
                 message = await self.layer.receive(self.channel)
-                delay = 0.5
             except asyncio.CancelledError:
                 raise
+            except TimeoutError:
+                # An idle read that outlived a socket timeout: quiet, not broken. Nothing was
+                # lost (channels_redis keeps undelivered messages in Redis): read again.
+                logger.debug("hub: an idle read timed out; reading on")
+                continue
             except Exception:
                 if self._closed:
                     # channels_redis may turn our cancel into another error: we are done.
                     return
-                logger.exception("hub: channel layer failed; re-opening in %.1f s", delay)
-                assert self._ready is not None
-                self._ready.clear()
-                self.channel = None
+                logger.warning(
+                    "hub: channel layer failed; joining again in %.1f s", delay, exc_info=True
+                )
+                failed = True
                 await asyncio.sleep(delay + random.random() * delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, self.retry_delay_max)
                 continue
             try:
                 await self._dispatch(message)
@@ -402,7 +459,7 @@ class Hub:
         self, group: str, *, members: dict[int, str | None], anonymous: int, ask: bool = False
     ) -> None:
         await self.layer.group_send(
-            group,
+            layer_group(group),
             {
                 "type": HUB_PRESENCE,
                 "group": group,
@@ -479,16 +536,21 @@ class Hub:
         assert self.loop is not None
         next_report = self.loop.time() + self.presence_interval
         next_rejoin = self.loop.time() + self.rejoin_interval
+        next_liveness = self.loop.time() + self.liveness_interval
         while True:
-            await asyncio.sleep(self.presence_debounce)
+            await asyncio.sleep(min(self.presence_debounce, self.liveness_interval))
             try:
                 now = self.loop.time()
                 if now >= next_report:
                     next_report = now + self.presence_interval
                     self._dirty_local.update(g for g in self._groups if g in self._presence)
                     self._expire_reports()
+                if now >= next_liveness and self.channel is not None:
+                    next_liveness = now + self.liveness_interval
+                    if not await self._check_liveness():
+                        await self._recover()
                 if now >= next_rejoin and self.channel is not None:
-                    # channels_redis expires group membership (group_expiry): renew it.
+                    # The layer expires group membership (group_expiry): renew it.
                     next_rejoin = now + self.rejoin_interval
                     await self._rejoin_all()
                 if self._dirty_local or self._dirty_total:
@@ -498,8 +560,40 @@ class Hub:
             except Exception:
                 logger.exception("hub: presence tick failed")
 
+    async def _check_liveness(self) -> bool:
+        """Whether Redis still holds what this hub wrote (False after a restart that lost it).
+
+        A marker key with an expiry, rewritten every ``liveness_interval``: when the rewrite
+        finds no old value, Redis lost its data (restart, failover) and this hub's group
+        memberships with it. Layers without Redis connections (in-memory) always pass.
+        """
+        connection = getattr(self.layer, "connection", None)
+        if connection is None or self.channel is None:
+            return True
+        key = f"{self.layer.prefix}hub.alive.{self.origin}"
+        ttl = max(5, int(self.liveness_interval * 5))
+        alive = True
+        try:
+            for index in range(self.layer.ring_size):
+                previous = await connection(index).set(key, b"1", ex=ttl, get=True)
+                alive = alive and previous is not None
+        except Exception:
+            logger.warning("hub: the liveness check failed", exc_info=True)
+            return False
+        if not alive and self._liveness_seen:
+            logger.warning("hub: Redis lost this hub's groups (restarted?); joining again")
+            return False
+        self._liveness_seen = True
+        return True
+
+    _liveness_seen = False
+
     def groups(self) -> Iterable[str]:
         return list(self._groups)
+
+    def layer_groups(self) -> Iterable[str]:
+        """The channel-layer groups this process belongs to (tests)."""
+        return list(self._layer_refs)
 
 
 _hub: Hub | None = None
@@ -510,7 +604,9 @@ def get_hub() -> Hub:
     global _hub
     loop = asyncio.get_running_loop()
     if _hub is None or (_hub.loop is not None and _hub.loop is not loop) or _hub._closed:
-        _hub = Hub()
+        from django.conf import settings
+
+        _hub = Hub(rejoin_interval=settings.LIVE_GROUP_RENEW_SECONDS)
     return _hub
 
 

@@ -37,21 +37,39 @@ def encode(event: dict[str, Any]) -> str:
 ACCESS_CHANGED_TEXT = encode(ACCESS_CHANGED)
 
 
+#: The one layer group that carries every member group's (rare) control events. A member
+#: group per signed-in member on the layer would cost two Redis round trips per connect and per
+#: disconnect; instead every hub joins this group once and routes by the message's ``group``.
+MEMBERS_LAYER_GROUP = "members"
+
+
 def group_name(kind: str, pk: int | str) -> str:
-    """The channel-layer group of one live resource, e.g. ``thread.42``."""
+    """The hub group of one live resource, e.g. ``thread.42`` or ``member.7``."""
     return f"{kind}.{pk}"
+
+
+def layer_group(group: str) -> str:
+    """The channel-layer group that carries ``group``'s events between processes."""
+    return MEMBERS_LAYER_GROUP if group.startswith("member.") else group
 
 
 def _send(group: str, texts: dict[str, str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        message = {"type": "hub.event", "group": group, "texts": texts}
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        # At-most-once by design: the change is committed and clients resync from the database.
-        logger.exception("live broadcast to %s failed", group)
+    message = {"type": "hub.event", "group": group, "texts": texts}
+    for attempt in (1, 2):
+        try:
+            async_to_sync(layer.group_send)(layer_group(group), message)
+            return
+        except Exception:
+            if attempt == 1:
+                # A pooled connection may have gone stale (Redis restarted): once more.
+                logger.warning("live broadcast to %s failed; retrying once", group)
+                continue
+            # At-most-once by design: the change is committed, and every client learns the
+            # stream's head within one heartbeat and fetches what it missed (docs/PROTOCOL.md).
+            logger.exception("live broadcast to %s failed", group)
 
 
 def broadcast_on_commit(

@@ -122,18 +122,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
+#: Live groups on Redis (deliberation.hub): how long a membership lasts, and how often each hub
+#: renews its own. A dead process's channel is gone from its groups after the first.
+LIVE_GROUP_EXPIRY_SECONDS = env_int("LIVE_GROUP_EXPIRY_SECONDS", 120, minimum=10)
+LIVE_GROUP_RENEW_SECONDS = env_int("LIVE_GROUP_RENEW_SECONDS", 40, minimum=2)
+if LIVE_GROUP_RENEW_SECONDS * 2 >= LIVE_GROUP_EXPIRY_SECONDS:
+    raise ImproperlyConfigured(
+        "LIVE_GROUP_RENEW_SECONDS must be less than half of LIVE_GROUP_EXPIRY_SECONDS"
+    )
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis with timeouts above its blocking read and a sized, blocking pool.
+            "BACKEND": "deliberation.layers.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 # One hub channel per process receives every event of that process's threads.
                 "capacity": 5000,
                 "expiry": 30,
-                # Longer than daphne's websocket timeout (a day); hubs re-join every hour anyway.
-                "group_expiry": 2 * 86400,
+                # Groups hold hubs (one channel per process), never sockets: each hub renews its
+                # memberships every LIVE_GROUP_RENEW_SECONDS, so the channel of a process that
+                # died drops out of its groups after this many seconds.
+                "group_expiry": LIVE_GROUP_EXPIRY_SECONDS,
                 "prefix": env_str("CHANNELS_PREFIX", "mitmachen"),
+                # Redis connections per process (hub, broadcasts, presence); waits when all busy.
+                "max_connections": env_int("REDIS_MAX_CONNECTIONS", 64, minimum=4),
             },
         }
     }
@@ -142,6 +155,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CHANNELS_PREFIX", "mitmachen"),
+            # The cache holds only rate-limit counters: an outage must cost a request one short
+            # wait, after which the rate limits fail open, never an error.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:

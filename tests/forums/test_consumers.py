@@ -40,7 +40,7 @@ async def _fresh_hub(settings):
     groups; nothing is flushed, which would wipe the keys of anything else sharing it.
     """
     layer = settings.CHANNEL_LAYERS["default"]
-    if layer["BACKEND"] == "channels_redis.core.RedisChannelLayer":
+    if layer["BACKEND"] == "deliberation.layers.RedisChannelLayer":
         config = {**layer["CONFIG"], "prefix": f"test-consumers-{os.getpid()}"}
         settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": config}}
     reset_hub(None)

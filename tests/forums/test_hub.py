@@ -174,17 +174,64 @@ async def test_a_stalled_socket_is_dropped_and_the_others_still_get_everything(h
     assert [f["seq"] for f in before.frames()] == [1, 2]
 
 
-async def test_the_hub_survives_a_layer_failure_and_joins_again(hub, layer):
+async def test_the_hub_survives_a_layer_failure_on_the_same_channel_and_joins_again(hub, layer):
     socket = FakeSocket()
     await hub.subscribe(GROUP, socket)
-    first_channel = hub.channel
+    channel = hub.channel
     layer.fail_receives = 1
+    await layer.group_discard(GROUP, channel)  # as if Redis had lost the group
     # Wake the blocked receive so the next one fails (a real layer fails on its own).
-    await event(layer, {"member": '{"seq":1}'})
-    await until(lambda: hub.channel not in (None, first_channel), timeout=5)
-    assert layer.members(GROUP) >= {hub.channel}
+    await layer.send(channel, {"type": "nothing"})
+    await until(lambda: hub.recoveries == 1, timeout=5)
+    # One channel for the life of the process: no dead channel is left in any group.
+    assert hub.channel == channel
+    assert layer.new_channels == 1
+    assert layer.members(GROUP) == {channel}
     await event(layer, {"member": '{"seq":2}'})
     await until(lambda: any(f["seq"] == 2 for f in socket.frames()), timeout=5)
+
+
+async def test_an_idle_read_that_times_out_is_not_a_failure(hub, layer, monkeypatch):
+    socket = FakeSocket()
+    await hub.subscribe(GROUP, socket)
+    channel = hub.channel
+    real_receive = layer.receive
+    timeouts = 2
+
+    async def receive(channel: str) -> dict[str, Any]:
+        nonlocal timeouts
+        if timeouts:
+            timeouts -= 1
+            raise TimeoutError("idle read")
+        return await real_receive(channel)
+
+    monkeypatch.setattr(layer, "receive", receive)
+    await layer.send(channel, {"type": "nothing"})  # wake the receive already waiting
+    await until(lambda: timeouts == 0)
+    await event(layer, {"member": '{"seq":1}'})
+    await until(lambda: socket.frames())
+    assert (hub.channel, hub.recoveries) == (channel, 0)
+
+
+async def test_member_groups_share_one_layer_group(hub, layer):
+    one, two = FakeSocket(), FakeSocket()
+    await hub.subscribe("member.1", one)
+    await hub.subscribe("member.2", two)
+    assert set(hub.layer_groups()) == {live.MEMBERS_LAYER_GROUP}
+    assert layer.members(live.MEMBERS_LAYER_GROUP) == {hub.channel}
+    # As live._send routes it: to the shared layer group, naming the member group.
+    assert live.layer_group("member.2") == live.MEMBERS_LAYER_GROUP
+    await layer.group_send(
+        live.MEMBERS_LAYER_GROUP,
+        {"type": HUB_EVENT, "group": "member.2", "texts": {"member": '{"to":2}'}},
+    )
+    await until(lambda: two.messages)
+    assert [m["text"] for m in two.messages] == ['{"to":2}']
+    assert one.messages == []
+    await hub.unsubscribe("member.1", one)
+    assert layer.members(live.MEMBERS_LAYER_GROUP) == {hub.channel}
+    await hub.unsubscribe("member.2", two)
+    assert layer.members(live.MEMBERS_LAYER_GROUP) == set()
 
 
 async def test_the_last_socket_leaving_leaves_the_group(hub, layer):

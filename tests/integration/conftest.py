@@ -90,15 +90,19 @@ def redis_channel_layer(settings, redis_url: str) -> str:
     Returns the layer's key prefix.
     """
     layer = settings.CHANNEL_LAYERS["default"]
-    if layer["BACKEND"] == "channels_redis.core.RedisChannelLayer":
+    if layer["BACKEND"] == "deliberation.layers.RedisChannelLayer":
         config = dict(layer.get("CONFIG", {}))
     else:
-        config = {"capacity": 5000, "expiry": 30, "group_expiry": 2 * 86400}
+        config = {
+            "capacity": 5000,
+            "expiry": 30,
+            "group_expiry": settings.LIVE_GROUP_EXPIRY_SECONDS,
+        }
     config["hosts"] = [redis_url]
     config.setdefault("prefix", os.environ.get("CHANNELS_PREFIX", "mitmachen"))
     prefix = config["prefix"]
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}
+        "default": {"BACKEND": "deliberation.layers.RedisChannelLayer", "CONFIG": config}
     }
     return prefix
 
