@@ -9,12 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deliberation.settings")
 # Set up Django (apps, models) before anything imports a consumer.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from deliberation.fastsend import RawWebsocketMiddleware  # noqa: E402
 from deliberation.routing import websocket_urlpatterns  # noqa: E402
+from deliberation.socket_auth import AuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -17,6 +17,8 @@ from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
+from channels.auth import AuthMiddleware as BaseAuthMiddleware
+from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, get_user
 from django.contrib.auth.models import AnonymousUser
@@ -25,6 +27,7 @@ from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from deliberation.livework import reads
 from deliberation.models import Member
 
 _DB_ENGINE = "django.contrib.sessions.backends.db"
@@ -71,3 +74,26 @@ def _hash_verifies(session_hash: str | None, member: Member) -> bool:
         constant_time_compare(session_hash, fallback)
         for fallback in member.get_session_auth_fallback_hash()
     )
+
+
+@reads
+def _user_of(scope: dict[str, Any]) -> Any:
+    from channels.auth import get_user
+
+    return get_user.func(scope)
+
+
+class AuthMiddleware(BaseAuthMiddleware):
+    """channels' ``AuthMiddleware``, reading the session and member on the live read pool.
+
+    channels reads them on the process's one database thread, where every connect of a burst
+    queued behind the others and behind every post (issue #8).
+    """
+
+    async def resolve_scope(self, scope: dict[str, Any]) -> None:
+        scope["user"]._wrapped = await _user_of(scope)
+
+
+def AuthMiddlewareStack(inner: Any) -> Any:
+    """Cookies, the session, and the member behind it, as channels' stack of the same name."""
+    return CookieMiddleware(SessionMiddleware(AuthMiddleware(inner)))

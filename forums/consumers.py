@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from deliberation.fastsend import protocol_of, send_prepared
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MEMBER, MODERATOR, encode, group_name
+from deliberation.livework import CLOSE_TRY_AGAIN_LATER, DirectDispatch, connect_gate, reads
 from deliberation.socket_auth import member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
@@ -154,7 +155,7 @@ def _seq_of(message: dict[str, Any]) -> int | None:
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
-class ThreadConsumer(AsyncWebsocketConsumer):
+class ThreadConsumer(DirectDispatch, AsyncWebsocketConsumer):
     """``ws/threads/<thread_id>/``: a thread's live events, and posting into it."""
 
     # No channel-layer channel per socket: an alias that is not configured makes channels skip
@@ -189,6 +190,21 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         #: Serialises client frames, the connect's replay and access re-checks.
         self._lock = asyncio.Lock()
+        gate = connect_gate()
+        retry_after = gate.admit()
+        if retry_after is not None:
+            # Shed cleanly: a close the client understands beats a handshake that times out.
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER, reason=gate.reason(retry_after))
+            return
+        self._db_seconds = 0.0
+        try:
+            await self._connect()
+        finally:
+            gate.done()
+            gate.record(self._db_seconds)
+
+    async def _connect(self) -> None:
         try:
             info = await self._authorise_connect()
         except Http404:
@@ -238,8 +254,15 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             message = _("“after” must be a sequence number; nothing was replayed.")
         return None, message
 
-    @database_sync_to_async
+    @reads
     def _authorise_connect(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            return self._authorise_connect_sync()
+        finally:
+            self._db_seconds += time.perf_counter() - started
+
+    def _authorise_connect_sync(self) -> dict[str, Any]:
         user = self._current_user()
         with permissions.grants_read_once():
             thread = permissions.access_thread(user, self.thread_id)
@@ -260,10 +283,17 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.show_names = bool(forum.show_presence_names)
         self.display_name = user.display_name if user.is_authenticated else None
 
-    @database_sync_to_async
+    @reads
     def _hello(self, info: dict[str, Any], after: int | None) -> Outcome:
         # Checked again now that the member group is joined: a revocation committed since the
         # connect's check is seen here, one committed later arrives as access.changed.
+        started = time.perf_counter()
+        try:
+            return self._hello_sync(info, after)
+        finally:
+            self._db_seconds += time.perf_counter() - started
+
+    def _hello_sync(self, info: dict[str, Any], after: int | None) -> Outcome:
         with translation.override(self.language):
             user = self._current_user()
         with permissions.grants_read_once():
@@ -286,6 +316,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                     "can_post": info["can_post"],
                     "can_moderate": info["can_moderate"],
                     "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
+                    "heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
                 }
             )
             self._replay(outcome, user, thread, after)
@@ -401,7 +432,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 if self._buffer is not None:
                     await self._flush_buffer(through)
 
-    @database_sync_to_async
+    @reads
     def _reauthorise(self) -> bool:
         """The socket's access as of now: whether it moderates; raises Refused when it is lost."""
         with translation.override(self.language):
@@ -438,7 +469,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         ):
             self._pending_through = through
 
-    @database_sync_to_async
+    @reads
     def _member_replay(self, after: int) -> tuple[list[str], int]:
         with translation.override(self.language):
             user = self._current_user()
@@ -497,7 +528,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 # Live events wait until the replay is out, so the client sees them in order.
                 self._buffer = []
                 buffering = True
-            outcome = await self._handle(kind, frame, ref)
+            # Reads (ping, resync) never queue behind the process's writes.
+            handle = self._handle if kind in self.WRITES else self._handle_read
+            outcome = await handle(kind, frame, ref)
             through = outcome.replay_through
             if outcome.moderator != self._moderator and self._subscribed:
                 await self._subscribe(moderator=outcome.moderator)
@@ -544,9 +577,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     )
     WRITES = frozenset({"post.create", "post.edit", "post.delete", "reaction.toggle"})
 
-    @database_sync_to_async
-    def _handle(self, kind: str, frame: dict[str, Any], ref: str | int | None) -> Outcome:
-        """Re-authorise, then answer one frame (runs in the database thread).
+    def _answer_frame(self, kind: str, frame: dict[str, Any], ref: str | int | None) -> Outcome:
+        """Re-authorise, then answer one frame (sync side: writes on the database thread,
+        reads on the read pool; see ``_handle`` and ``_handle_read``).
 
         The member's grants are read once for the frame: the consumer and the service ask the
         same questions of them, and nothing in a frame changes them.
@@ -570,6 +603,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 outcome.frames.append(self._with_ref(error, ref))
             return outcome
 
+    _handle = database_sync_to_async(_answer_frame)
+    _handle_read = reads(_answer_frame)
+
     def _answer(
         self,
         outcome: Outcome,
@@ -580,7 +616,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         thread: Thread,
     ) -> None:
         if kind == "ping":
-            outcome.frames.append(self._with_ref({"type": "pong"}, ref))
+            # The stream's head: a client that missed the last event learns it here (#8).
+            outcome.frames.append(self._with_ref({"type": "pong", "seq": thread.last_seq}, ref))
             return
         if kind == "resync":
             after = _int_field(frame, "after", minimum=0)

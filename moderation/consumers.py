@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
+from deliberation.livework import DirectDispatch
 from deliberation.socket_auth import member_behind
 from forums import permissions
 from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
@@ -45,7 +46,7 @@ class Refused(Exception):
     """The socket's user may not (or no longer) see this queue."""
 
 
-class QueueConsumer(AsyncWebsocketConsumer):
+class QueueConsumer(DirectDispatch, AsyncWebsocketConsumer):
     """One moderator's view of one queue; receives the queue's events, sends only ``pong``."""
 
     channel_layer_alias = "__hub_only__"

@@ -6,8 +6,10 @@ no grant (an outsider); sam is staff and opens the forums. Each test states the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -16,8 +18,10 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 
+from deliberation import live
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
+from deliberation.livework import connect_gate
 from deliberation.models import Member
 from forums import consumers, services
 from forums.models import Forum, Post, ThreadEvent
@@ -129,7 +133,8 @@ async def frames_until(ws: WebsocketCommunicator, kind: str) -> list[dict[str, A
 
 async def assert_usable(ws: WebsocketCommunicator) -> None:
     await ws.send_json_to({"type": "ping", "id": "p"})
-    assert await next_of(ws, "pong") == {"type": "pong", "ref": "p"}
+    pong = await next_of(ws, "pong")
+    assert (pong["type"], pong["ref"], type(pong["seq"])) == ("pong", "p", int)
 
 
 async def assert_closed(ws: WebsocketCommunicator, code: int) -> None:
@@ -156,6 +161,7 @@ async def test_hello_reports_the_thread_state(thread, alice):
         "can_post": True,
         "can_moderate": False,
         "max_frame_bytes": 64 * 1024,
+        "heartbeat": 25,
     }
     assert frames == [{"type": "synced", "thread": thread.pk, "seq": 1}]
     await ws.disconnect()
@@ -689,3 +695,69 @@ async def test_presence_counts_people_across_sockets(thread, alice, bob):
     await get_hub().flush_presence()
     assert (await next_of(ws_a, "presence"))["count"] == 1
     await ws_a.disconnect()
+
+
+# --- issue #8: convergence without a next event, and connects under a burst --------------------
+
+
+async def test_a_pong_carries_the_threads_head_so_a_missed_last_event_is_noticed(
+    thread, alice, bob, monkeypatch
+):
+    ws, hello, _ = await open_socket(thread.pk, await session_cookie(alice))
+    assert hello["seq"] == 1
+    # Bob's post is committed, but its live event is lost on the way (the layer is
+    # at-most-once): nothing more is posted, so only the heartbeat can tell alice.
+    monkeypatch.setattr(live, "_send", lambda group, texts: None)
+    await database_sync_to_async(services.post_create)(
+        actor=bob, thread=thread, body="Die letzte", client_id="lost"
+    )
+    await ws.send_json_to({"type": "ping", "id": 1})
+    assert await next_of(ws, "pong") == {"type": "pong", "seq": 2, "ref": 1}
+    await ws.send_json_to({"type": "resync", "after": 1})
+    frames = await frames_until(ws, "synced")
+    assert [(f["type"], f["seq"]) for f in frames] == [("post.created", 2), ("synced", 2)]
+    await ws.disconnect()
+
+
+async def test_a_connect_over_the_gate_is_shed_with_1013_and_a_retry_hint(thread, alice):
+    gate = connect_gate()
+    max_wait, gate.max_wait = gate.max_wait, 0.0
+    try:
+        ws = communicator(thread.pk, await session_cookie(alice))
+        connected, _ = await ws.connect(timeout=TIMEOUT)
+        assert connected
+        output = await ws.receive_output(timeout=TIMEOUT)
+        assert output["type"] == "websocket.close"
+        assert output["code"] == 1013
+        assert json.loads(output["reason"]) == {"retry_after": 1.0}
+        assert gate.pending == 0
+    finally:
+        gate.max_wait = max_wait
+    # Once the process has room again, the same client gets in.
+    ws, hello, _ = await open_socket(thread.pk, await session_cookie(alice))
+    assert hello["type"] == "hello"
+    assert gate.pending == 0
+    await ws.disconnect()
+
+
+async def test_connects_and_pings_do_not_queue_behind_the_database_thread(thread, alice):
+    # Hold the process's one database thread (where writes run) until the connect is done.
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold() -> None:
+        holding.set()
+        release.wait(TIMEOUT)
+
+    cookie = await session_cookie(alice)
+    held = asyncio.ensure_future(database_sync_to_async(hold)())
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, holding.wait, TIMEOUT)
+        ws, hello, frames = await open_socket(thread.pk, cookie)
+        assert (hello["type"], frames[-1]["type"]) == ("hello", "synced")
+        await assert_usable(ws)
+        assert not held.done()
+    finally:
+        release.set()
+        await held
+    await ws.disconnect()

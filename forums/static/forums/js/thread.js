@@ -28,7 +28,7 @@
   }
 
   // --- settings ----------------------------------------------------------------------------------
-  var HEARTBEAT_MS = 25000;
+  var heartbeatMs = 25000; // the server's hello says how often (hello.heartbeat, seconds)
   var PONG_TIMEOUT_MS = 10000;
   var BACKOFF_FIRST_MS = 1000;
   var BACKOFF_CAP_MS = 30000;
@@ -174,7 +174,7 @@
         announce(connectionNote.textContent);
         return;
       }
-      scheduleReconnect();
+      scheduleReconnect(retryHint(event));
     };
   }
 
@@ -196,11 +196,25 @@
     markPendingWaiting();
   }
 
-  function scheduleReconnect() {
+  // A server under a connect burst closes with 1013 and {"retry_after": seconds}: wait that long,
+  // plus up to as much again, so that the clients it shed do not all return at the same moment.
+  function retryHint(event) {
+    if (event.code !== 1013) { return null; }
+    try {
+      var seconds = JSON.parse(event.reason || "{}").retry_after;
+      if (typeof seconds === "number" && seconds > 0) {
+        return Math.min(seconds, 60) * 1000 * (1 + Math.random());
+      }
+    } catch (_err) { /* no usable hint: ordinary backoff */ }
+    return null;
+  }
+
+  function scheduleReconnect(hintMs) {
     if (stopped || reconnectTimer) { return; }
     var base = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
     attempt += 1;
     var delay = base / 2 + Math.random() * base / 2; // jitter: many phones must not return at once
+    if (typeof hintMs === "number") { delay = Math.max(delay, hintMs); }
     setConnection(navigator.onLine === false ? "offline" : "connecting");
     reconnectTimer = window.setTimeout(function () {
       reconnectTimer = null;
@@ -225,7 +239,8 @@
     }
   }
 
-  function startHeartbeat() {
+  function startHeartbeat(seconds) {
+    if (typeof seconds === "number" && seconds > 0) { heartbeatMs = seconds * 1000; }
     window.clearInterval(heartbeatTimer);
     heartbeatTimer = window.setInterval(function () {
       if (!send({ type: "ping" })) { return; }
@@ -235,7 +250,7 @@
         dropSocket();
         scheduleReconnect();
       }, PONG_TIMEOUT_MS);
-    }, HEARTBEAT_MS);
+    }, heartbeatMs);
   }
 
   // --- frames from the server --------------------------------------------------------------------
@@ -244,7 +259,7 @@
       case "hello": return onHello(frame);
       case "synced": return onSynced(frame);
       case "reset": return onReset(frame);
-      case "pong": window.clearTimeout(pongTimer); return undefined;
+      case "pong": return onPong(frame);
       case "ack": return onAck(frame);
       case "error": return onError(frame);
       case "presence": return setOnline(frame.count, frame.names);
@@ -265,11 +280,18 @@
     setConnection("online");
     setOnline(frame.online);
     if (wasDown) { announce(gettext("Connected again.")); }
-    startHeartbeat();
+    startHeartbeat(frame.heartbeat);
     if (frame.locked) { applyLocked(true); }
     pending.forEach(function (item, clientId) {
       if (!item.acked) { sendPending(clientId, item); }
     });
+  }
+
+  // Every pong carries the thread's head: an event lost on the way is noticed within one
+  // heartbeat, even when nothing is posted after it.
+  function onPong(frame) {
+    window.clearTimeout(pongTimer);
+    if (!syncing && typeof frame.seq === "number" && frame.seq > lastSeq) { requestResync(); }
   }
 
   function onSynced(frame) {
