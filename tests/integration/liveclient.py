@@ -26,6 +26,7 @@ import contextlib
 import json
 import random
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,12 @@ class Record:
     via: dict[int, str] = field(default_factory=dict)
     #: seq -> loop time at which it was applied.
     applied_at: dict[int, float] = field(default_factory=dict)
+    #: How often each seq arrived (applied or not).
+    received: Counter[int] = field(default_factory=Counter)
+    #: Seqs that arrived outside a replay: certainly live frames. (During a replay a live frame
+    #: that was on its way before the server took the resync arrives too, and the replay then
+    #: sends the same seq again: see :meth:`LiveClient.got_live`.)
+    live: set[int] = field(default_factory=set)
     #: A thread event received again after it had been applied (ignored, but counted).
     duplicates: list[int] = field(default_factory=list)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -122,6 +129,8 @@ class LiveClient:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._last_ping: float | None = None
+        #: Thread events received ahead of a gap, waiting for the replay: seq -> live/replay.
+        self._held: dict[int, str] = {}
 
     # --- use ------------------------------------------------------------------------------------
 
@@ -149,6 +158,14 @@ class LiveClient:
 
     def holds(self, seqs: set[int]) -> bool:
         return seqs <= set(self.record.applied)
+
+    def got_live(self, seq: int) -> bool:
+        """Whether ``seq`` reached this client by a live frame (not only by a replay).
+
+        A seq that arrived twice came once live and once replayed: the server replays a range
+        once per resync, and a resync overlaps a live frame only when the frame was on its way.
+        """
+        return seq in self.record.live or self.record.received[seq] >= 2
 
     @property
     def applied_set(self) -> set[int]:
@@ -256,6 +273,7 @@ class LiveClient:
                 await pinger
             self._replaying = False
             self._last_ping = None
+            self._held.clear()  # the next connect replays from last_seq
         return ws.close_code
 
     async def _ping_loop(self, ws: Any) -> None:
@@ -296,20 +314,29 @@ class LiveClient:
         seq = frame.get("seq")
         loop = asyncio.get_running_loop()
         if kind not in NOT_EVENTS and isinstance(seq, int):
+            self.record.received[seq] += 1
+            if not self._replaying:
+                self.record.live.add(seq)
             if seq in self.record.via:
                 self.record.duplicates.append(seq)
                 return
             if seq <= self.last_seq:
                 return  # not applied before, but behind us (e.g. hidden from this reader)
-            if not self._replaying and seq > self.last_seq + 1:
+            if seq == self.last_seq + 1:
+                self._apply(seq)
+                self._apply_held(contiguous=True)
+                return
+            if not self._replaying:
                 self.record.resyncs_after_gap += 1
+                self._held[seq] = "live"
                 await self._resync(ws)
                 return
-            self.record.applied.append(seq)
-            self.record.via[seq] = "replay" if self._replaying else "live"
-            self.record.applied_at[seq] = loop.time()
-            self.last_seq = seq
+            # During a replay a seq may be skipped (an event this reader may not see), but a
+            # frame beyond the gap may also be a live one that was on its way before the server
+            # took the resync: hold it until the replay fills in before it, or until synced.
+            self._held[seq] = "replay"
         elif kind == "synced":
+            self._apply_held(contiguous=False)
             self.last_seq = max(self.last_seq, int(frame["seq"]))
             self._replaying = False
             if self.record.first_synced_at is None:
@@ -335,10 +362,28 @@ class LiveClient:
                 else:
                     self.pending.pop(ref, None)
         elif kind == "reset":
+            self._held.clear()
             self.record.resets.append(frame)
             self.last_seq = max(self.last_seq, int(frame["seq"]))
             self._replaying = False
             self.synced.set()
+
+    def _apply(self, seq: int, via: str | None = None) -> None:
+        self.record.applied.append(seq)
+        self.record.via[seq] = via or ("replay" if self._replaying else "live")
+        self.record.applied_at[seq] = asyncio.get_running_loop().time()
+        self.last_seq = seq
+
+    def _apply_held(self, *, contiguous: bool) -> None:
+        """Apply held frames: the next ones in order, or (at ``synced``) all still ahead."""
+        for seq in sorted(self._held):
+            via = self._held.pop(seq)
+            if seq <= self.last_seq:
+                continue
+            if contiguous and seq != self.last_seq + 1:
+                self._held[seq] = via
+                return
+            self._apply(seq, via)
 
     def _retry_post(self, client_id: str) -> None:
         if client_id in self.pending and self._ws is not None:

@@ -57,6 +57,8 @@ BURST_SECONDS = 45.0
 LIVE_SECONDS = 3.0
 #: Clients connect at this rate where a test is not about the connect burst.
 PACED_CONNECTS_PER_SECOND = 30.0
+#: Connects per second before the mass disconnect (300 clients in about 15 s).
+MASS_CONNECTS_PER_SECOND = 20.0
 #: The servers let the test's posters post at a steady rate (the default is 10 per minute).
 SERVER_ENV = {"POST_RATE_LIMIT": "100000"}
 
@@ -78,6 +80,8 @@ class Crowd:
     posters: list[LiveClient]
     #: Seconds each phase took (for the report; nothing asserts on them but the bounds).
     timings: dict[str, float | None] = field(default_factory=dict)
+    #: The member behind each client, by client name.
+    member_ids: dict[str, int] = field(default_factory=dict)
 
     @property
     def clients(self) -> list[LiveClient]:
@@ -100,10 +104,12 @@ def make_crowd(
     """
     forum = services.forum_create(actor=staff, title=f"Forum {slug}", slug=slug)
     thread = services.thread_create(actor=staff, forum=forum, title="Live", body="Beginn")
+    member_ids: dict[str, int] = {}
 
     def client(name: str, index: int) -> LiveClient:
         # No password: hashing hundreds of them would dominate the test's time.
         member = factories.make_member(password=None, display_name=name)
+        member_ids[name] = member.pk
         return LiveClient(
             name,
             servers[index % len(servers)],
@@ -118,6 +124,7 @@ def make_crowd(
         start_seq=thread.last_seq,
         readers=[client(f"reader-{i}", i) for i in range(readers)],
         posters=[client(f"poster-{i}", i) for i in range(posters)],
+        member_ids=member_ids,
     )
 
 
@@ -203,6 +210,21 @@ def figures(crowd: Crowd) -> dict[str, Any]:
         "pong_timeouts": sum(r.pong_timeouts for r in records),
         "error_frames": Counter(e.get("code") for r in records for e in r.errors),
         "resets": sum(len(r.resets) for r in records),
+        "posters": [
+            {
+                "name": p.name,
+                "server": p.server.port,
+                "connections": p.record.connections,
+                "made": len(p.posted),
+                "acked": len(p.record.acks),
+                "pending": len(p.pending),
+                "closes": p.record.closes,
+                "failures": len(p.record.failures),
+                "pong_timeouts": p.record.pong_timeouts,
+                "connected": p.connected.is_set(),
+            }
+            for p in crowd.posters
+        ],
     }
 
 
@@ -387,7 +409,7 @@ def test_posts_after_long_silences_reach_every_reader_live_and_groups_stay_one_p
 
     members: dict[str, int] = {}
 
-    async def scenario() -> list[tuple[float, int, int]]:
+    async def scenario() -> tuple[list[tuple[float, int, int]], dict[str, Any]]:
         await open_paced(crowd.clients, PACED_CONNECTS_PER_SECOND)
         synced = crowd.timings["synced"] = await all_synced(crowd.clients, BURST_SECONDS)
         assert synced is not None, f"not all synced; {figures(crowd)}"
@@ -400,17 +422,15 @@ def test_posts_after_long_silences_reach_every_reader_live_and_groups_stay_one_p
             seq = poster.record.acks[client_id]["seq"]
             # Every reader holds it soon, live or by a resync; we count the live ones.
             await wait_until(lambda s=seq: all(c.holds({s}) for c in crowd.readers), LIVE_SECONDS)
-            live_count = sum(c.record.via.get(seq) == "live" for c in crowd.readers)
+            live_count = sum(c.got_live(seq) for c in crowd.readers)
             results.append((silence, seq, live_count))
         # Read before the clients leave (the hubs leave the group with their last socket).
         group = f"thread.{crowd.thread.pk}"
         members["thread"] = group_members(own_redis.url, redis_channel_layer, group)
-        outcome = await finish(crowd)
-        assert outcome["converged_took"] is not None, f"{outcome}; {figures(crowd)}"
-        return results
+        return results, await finish(crowd)
 
-    results = asyncio.run(scenario())
-    show({"results": results, "members": members} | figures(crowd))
+    results, outcome = asyncio.run(scenario())
+    show({"results": results, "members": members} | figures(crowd) | outcome)
     readers = len(crowd.readers)
     missed = [
         (silence, seq, live_count) for silence, seq, live_count in results if live_count < readers
@@ -423,6 +443,7 @@ def test_posts_after_long_silences_reach_every_reader_live_and_groups_stay_one_p
     assert members["thread"] == PROCESSES, (
         f"the thread's group has {members['thread']} members for {PROCESSES} processes"
     )
+    assert_matches_database(crowd, outcome)
 
 
 # --- e. a connect burst ------------------------------------------------------------------------
@@ -467,37 +488,38 @@ def test_a_mass_disconnect_leaves_no_error_and_one_group_member_per_process(
     anchors = crowd.posters
 
     r = redis.Redis.from_url(own_redis.url)
+    reader_ids = [crowd.member_ids[c.name] for c in crowd.readers]
+    anchor_ids = [crowd.member_ids[c.name] for c in anchors]
 
     def members_of(group: str) -> int:
         return r.zcard(f"{redis_channel_layer}:group:{group}")
 
-    def member_id(client: LiveClient) -> int:
-        assert client.hello is not None
-        return client.hello["member"]["id"]
-
-    async def scenario() -> tuple[str, int, int, list[int]]:
-        await open_paced(crowd.clients, PACED_CONNECTS_PER_SECOND)
-        synced = crowd.timings["synced"] = await all_synced(crowd.clients, BURST_SECONDS)
-        assert synced is not None, f"not all synced; {figures(crowd)}"
-        reader_ids = [member_id(c) for c in crowd.readers]
+    async def scenario() -> tuple[str, int, int, list[int], int]:
+        await open_paced(anchors, PACED_CONNECTS_PER_SECOND)
+        await all_synced(anchors, BURST_SECONDS)
+        # Gently: this test is about leaving, the connect burst is (e)'s.
+        await open_paced(crowd.readers, MASS_CONNECTS_PER_SECOND)
+        crowd.timings["synced"] = await all_synced(crowd.clients, BURST_SECONDS)
+        synced = sum(c.synced.is_set() for c in crowd.clients)
         offsets = log_offsets(servers)
         await asyncio.gather(*(c.stop() for c in crowd.readers))
         # The servers handle the closes in the background: wait until the readers' member
         # groups are empty (or give up after a while and report what is left).
-        await wait_until(
+        crowd.timings["groups_emptied"] = await wait_until(
             lambda: all(members_of(f"member.{m}") == 0 for m in reader_ids), CONVERGE_SECONDS
         )
         await asyncio.sleep(1)
         logged = server_logs(servers, offsets)
         thread_members = members_of(f"thread.{crowd.thread.pk}")
         left_over = sum(members_of(f"member.{m}") for m in reader_ids)
-        anchor_groups = [members_of(f"member.{member_id(c)}") for c in anchors]
+        anchor_groups = [members_of(f"member.{m}") for m in anchor_ids]
         await asyncio.gather(*(c.stop() for c in anchors))
-        return logged, thread_members, left_over, anchor_groups
+        return logged, thread_members, left_over, anchor_groups, synced
 
-    logged, thread_members, left_over, anchor_groups = asyncio.run(scenario())
+    logged, thread_members, left_over, anchor_groups, synced = asyncio.run(scenario())
     show(
         {"thread_members": thread_members, "left_over": left_over, "anchors": anchor_groups}
+        | {"synced_before_leaving": synced}
         | {"max_connections_errors": logged.count("MaxConnectionsError")}
         | {"tracebacks": logged.count("Traceback")}
         | figures(crowd)
@@ -509,3 +531,4 @@ def test_a_mass_disconnect_leaves_no_error_and_one_group_member_per_process(
     )
     assert left_over == 0, f"{left_over} channels left in the groups of members who left"
     assert anchor_groups == [1] * PROCESSES, anchor_groups
+    assert synced == len(crowd.clients), f"only {synced} of {len(crowd.clients)} were connected"
