@@ -138,3 +138,76 @@ def daphne_server(
     env.update(extra_env or {})
     port = free_port()
     return DaphneServer(port=port, env=env, log_path=log_dir / f"daphne-{port}.log")
+
+
+@dataclass
+class RedisServer:
+    """A Redis of a test's own on a spare port, which the test may kill and start again.
+
+    No persistence (``--save "" --appendonly no``): a restart loses every key, groups included,
+    as a Redis restarted without persistence does in production.
+    """
+
+    port: int
+    log_path: Path
+    executable: str = "redis-server"
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, *, timeout: float = 15.0) -> RedisServer:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                self.executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                # A client limit above the default 10,000 is not needed; the file limit of the
+                # machine might be lower, and Redis refuses to start then, so ask for less.
+                "--maxclients",
+                "4000",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_port(self.port, timeout=timeout, process=self.process)
+        except Exception as exc:
+            self.stop()
+            raise RuntimeError(f"redis-server did not start:\n{self.log()}") from exc
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the server is gone at once, with every connection and key."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except FileNotFoundError:
+            return ""
+
+
+def redis_server(*, log_dir: Path, executable: str = "redis-server") -> RedisServer:
+    """A Redis server (not yet started) on a free port."""
+    port = free_port()
+    return RedisServer(port=port, log_path=log_dir / f"redis-{port}.log", executable=executable)

@@ -15,15 +15,23 @@ so an event a service broadcasts here reaches the hubs of all n processes.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import require
-from tests.servers import DaphneServer, daphne_server, database_url_of_current_test_db
+from tests.servers import (
+    DaphneServer,
+    RedisServer,
+    daphne_server,
+    database_url_of_current_test_db,
+    redis_server,
+)
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_POSTGRES = ("127.0.0.1", 5432)
@@ -82,6 +90,25 @@ def redis_url() -> str:
 
 
 @pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own on a spare port, started; stopped after the test.
+
+    For fault tests, which kill and restart it (``own_redis.kill()``, ``own_redis.start()``, same
+    port). A test module points the servers and this process's layer at it by overriding
+    ``redis_url``::
+
+        @pytest.fixture
+        def redis_url(own_redis):
+            return own_redis.url
+    """
+    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
+    require(os.access(executable, os.X_OK), "redis-server is not installed")
+    server = redis_server(log_dir=tmp_path, executable=executable).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def redis_channel_layer(settings, redis_url: str) -> str:
     """Point this test process's channel layer at ``redis_url`` (as the servers' is).
 
@@ -126,11 +153,14 @@ def daphne_cluster(
     def start(n: int, *, extra_env: Mapping[str, str] | None = None) -> list[DaphneServer]:
         env = {"REDIS_URL": redis_url, "CHANNELS_PREFIX": redis_channel_layer}
         env.update(extra_env or {})
-        servers = []
-        for _ in range(n):
-            server = daphne_server(log_dir=tmp_path, database_url=postgres_url, extra_env=env)
-            started.append(server)
-            servers.append(server.start(timeout=60))
+        servers = [
+            daphne_server(log_dir=tmp_path, database_url=postgres_url, extra_env=env)
+            for _ in range(n)
+        ]
+        started.extend(servers)
+        # Side by side: each process spends its start-up importing Django, not waiting.
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            list(pool.map(lambda server: server.start(timeout=60), servers))
         return servers
 
     yield start

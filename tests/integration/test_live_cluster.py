@@ -13,7 +13,6 @@ Run here with::
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 
 from forums import services
 from tests import factories
-from tests.servers import DaphneServer
+from tests.integration.liveclient import LiveClient, until
 
 pytestmark = pytest.mark.integration
 
@@ -30,83 +29,6 @@ TIMEOUT = 15.0
 
 def session_cookie(member: Any) -> str:
     return factories.session_cookie_of(member)
-
-
-class LiveClient:
-    """A minimal protocol client: remembers the last seq, reconnects with ``?after=``."""
-
-    def __init__(self, name: str, server: DaphneServer, thread_id: int, cookie: str) -> None:
-        self.name = name
-        self.server = server
-        self.thread_id = thread_id
-        self.cookie = cookie
-        self.last_seq = 0
-        self.events: list[dict[str, Any]] = []  # every seq-carrying frame, as received
-        self.acks: dict[str, dict[str, Any]] = {}
-        self.connections = 0
-        self.ws: Any = None
-        self.reader: asyncio.Task | None = None
-        self.closed = asyncio.Event()
-
-    async def connect(self) -> dict[str, Any]:
-        from websockets.asyncio.client import connect
-
-        url = f"{self.server.ws_url}/ws/threads/{self.thread_id}/?after={self.last_seq}"
-        self.ws = await connect(
-            url, origin=self.server.url, additional_headers={"Cookie": self.cookie}
-        )
-        self.connections += 1
-        self.closed.clear()
-        hello = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
-        assert hello["type"] == "hello", hello
-        self.reader = asyncio.create_task(self._read(self.ws))
-        return hello
-
-    async def _read(self, ws: Any) -> None:
-        try:
-            async for text in ws:
-                frame = json.loads(text)
-                if isinstance(frame.get("seq"), int) and frame["type"] not in {"synced", "ack"}:
-                    self.events.append(frame)
-                    self.last_seq = max(self.last_seq, frame["seq"])
-                elif frame["type"] == "synced":
-                    self.last_seq = max(self.last_seq, frame["seq"])
-                elif frame["type"] == "ack":
-                    self.acks[frame["client_id"]] = frame
-                elif frame["type"] in {"error", "reset"}:
-                    raise AssertionError(f"{self.name} got {frame}")
-        except Exception as exc:  # the connection died (the server was killed)
-            if (
-                not isinstance(exc, ConnectionError)
-                and "ConnectionClosed" not in type(exc).__name__
-            ):
-                raise
-        finally:
-            self.closed.set()
-
-    async def post(self, client_id: str, body: str) -> dict[str, Any]:
-        await self.ws.send(
-            json.dumps({"type": "post.create", "client_id": client_id, "body": body})
-        )
-        await until(lambda: client_id in self.acks, f"{self.name}: ack of {client_id}")
-        return self.acks[client_id]
-
-    def created_seqs(self) -> list[int]:
-        return [e["seq"] for e in self.events if e["type"] == "post.created"]
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            await self.reader
-
-
-async def until(condition, what: str, timeout: float = TIMEOUT) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def test_posts_reach_both_processes_and_a_restarted_process_catches_up(
@@ -120,42 +42,45 @@ def test_posts_reach_both_processes_and_a_restarted_process_catches_up(
     cookies = {"alice": session_cookie(alice), "bob": session_cookie(bob)}
 
     async def scenario() -> tuple[LiveClient, LiveClient]:
-        a = LiveClient("alice@1", first, thread.pk, cookies["alice"])
-        b = LiveClient("bob@2", second, thread.pk, cookies["bob"])
-        a.last_seq = b.last_seq = start_seq
-        await a.connect()
-        await b.connect()
+        a = LiveClient("alice@1", first, thread.pk, cookie=cookies["alice"], last_seq=start_seq)
+        b = LiveClient("bob@2", second, thread.pk, cookie=cookies["bob"], last_seq=start_seq)
+        for client in (a, b):
+            client.start()
+            await asyncio.wait_for(client.synced.wait(), TIMEOUT)
+
+        def created(client: LiveClient) -> int:
+            return len(client.record.applied)
 
         # Posts from either process reach both.
-        await a.post("a-1", "Von Alice über Prozess 1")
-        await b.post("b-1", "Von Bob über Prozess 2")
-        await until(lambda: len(a.created_seqs()) == 2 and len(b.created_seqs()) == 2, "fan-out")
+        a_1 = await a.post("Von Alice über Prozess 1")
+        b_1 = await b.post("Von Bob über Prozess 2")
+        await until(lambda: created(a) == 2 and created(b) == 2, "fan-out", TIMEOUT)
+        assert {a_1, b_1} <= {*a.record.acks, *b.record.acks}
 
         # The second process crashes; the first takes more posts meanwhile.
         second.kill()
-        await asyncio.wait_for(b.closed.wait(), TIMEOUT)
+        await until(lambda: not b.connected.is_set(), "bob's socket to close", TIMEOUT)
         for i in range(5):
-            await a.post(f"a-down-{i}", f"Während Prozess 2 fehlt ({i})")
+            await a.post(f"Während Prozess 2 fehlt ({i})")
+        await until(lambda: not a.pending, "acks while process 2 is down", TIMEOUT)
 
-        # It comes back on the same port; bob reconnects with his last seq.
+        # It comes back on the same port; bob reconnects by himself with his last seq.
         await asyncio.to_thread(second.start, timeout=60)
-        hello = await b.connect()
-        assert hello["seq"] == start_seq + 7
-        await until(lambda: b.last_seq == start_seq + 7, "bob's replay")
+        await until(lambda: b.record.connections == 2, "bob's reconnect", TIMEOUT)
+        assert b.hello is not None and b.hello["seq"] == start_seq + 7
+        await until(lambda: b.last_seq == start_seq + 7, "bob's replay", TIMEOUT)
 
         # And live delivery through the restarted process works again, both ways.
-        await a.post("a-after", "Nach dem Neustart")
-        await b.post("b-after", "Bob wieder da")
-        await until(
-            lambda: len(a.created_seqs()) == 9 and len(b.created_seqs()) == 9, "fan-out after"
-        )
-        await a.close()
-        await b.close()
+        await a.post("Nach dem Neustart")
+        await b.post("Bob wieder da")
+        await until(lambda: created(a) == 9 and created(b) == 9, "fan-out after", TIMEOUT)
+        await a.stop()
+        await b.stop()
         return a, b
 
     a, b = asyncio.run(scenario())
     expected = list(range(start_seq + 1, start_seq + 10))
-    assert a.created_seqs() == expected, first.log()
+    assert a.record.applied == expected, first.log()
     # Every post exactly once, in order, across bob's two connections: no gap, no duplicate.
-    assert b.created_seqs() == expected, second.log()
-    assert b.connections == 2
+    assert b.record.applied == expected, second.log()
+    assert b.record.connections == 2
