@@ -236,3 +236,11 @@ def test_the_whole_report_renders_every_suite_with_its_time() -> None:
     assert "our server #3" in text
     assert "Thread page: thread_page.py exited with 1" in text
     assert text.endswith("Time per suite: fanout 300 s, connect 200 s")
+
+
+def test_a_raw_server_that_passed_every_step_leaves_the_rate_target_open() -> None:
+    args = parse_args(["--suite", "fanout", "--servers", "raw", "ours"])
+    fan = one_process_results([(30.0, 20.0)])
+    fan["ramp"]["raw"]["steps"].pop()
+    text = "\n".join(fanout_one.rate_ratios(fan, args))
+    assert "= 0.50x (target >= 0.5x: unclear: raw passed every step)" in text
