@@ -21,10 +21,20 @@ import time
 from collections import Counter
 from typing import Any
 
-from bench.wsclient import Opened, Tally, open_socket, percentile, ports_of, rounded
+from bench.wsclient import (
+    Opened,
+    Tally,
+    open_socket,
+    percentile,
+    ports_of,
+    rounded,
+    servers_cpu_seconds,
+)
 
 #: Between two lone connects: let the server finish with the closed socket first.
 LONE_PAUSE_SECONDS = 0.1
+#: A lone connect that takes longer has failed (it would hold the whole run up otherwise).
+LONE_TIMEOUT_SECONDS = 10.0
 
 
 def _ms(start: float, end: float | None) -> float | None:
@@ -43,7 +53,7 @@ async def lone_connects(spec: dict[str, Any], tally: Tally) -> list[dict[str, An
             cookies[-1 - i % len(cookies)],
             tally,
             ready_on="synced",
-            deadline=started + spec.get("connect_timeout", 60),
+            deadline=started + LONE_TIMEOUT_SECONDS,
         )
         records.append(_record(opened, started, started, started))
         if opened.receiver is not None:
@@ -71,7 +81,7 @@ async def burst(spec: dict[str, Any], tally: Tally) -> dict[str, Any]:
     rate, clients = float(spec["connect_rate"]), int(spec["clients"])
     timeout = spec.get("connect_timeout", 60)
     t0 = time.monotonic() + 0.2
-    cpu0 = time.process_time()
+    cpu0, server0 = time.process_time(), servers_cpu_seconds(spec)
     sockets = []
 
     async def client(i: int) -> dict[str, Any]:
@@ -93,6 +103,7 @@ async def burst(spec: dict[str, Any], tally: Tally) -> dict[str, Any]:
     records = await asyncio.gather(*(client(i) for i in range(clients)))
     wall = time.monotonic() - t0
     cpu = time.process_time() - cpu0
+    server1 = servers_cpu_seconds(spec)
     closed = tally.closed
     for receiver in sockets:
         receiver.abort()
@@ -100,6 +111,12 @@ async def burst(spec: dict[str, Any], tally: Tally) -> dict[str, Any]:
         "records": records,
         "wall_seconds": round(wall, 2),
         "client_cpu_share": round(cpu / wall, 2) if wall > 0 else None,
+        # All server processes together (they share one core when pinned).
+        "server_cpu_share": (
+            round((server1 - server0) / wall, 2)
+            if server0 is not None and server1 is not None and wall > 0
+            else None
+        ),
         # Ready sockets the server closed while the burst went on.
         "closed_after_synced": closed,
     }

@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.burstclient import burst_verdict, summarise_burst, summarise_lone
+from bench.burstclient import (
+    LONE_TIMEOUT_SECONDS,
+    burst_verdict,
+    summarise_burst,
+    summarise_lone,
+)
 from bench.common import LABELS, load, ms, servers, table_header
 
 #: Issue #8: the burst's p99 connect-to-synced at most this many times a lone connect's median.
@@ -51,7 +56,7 @@ def spec_for(
         "connect_rate": rate,
         "lone": args.lone,
         "connect_timeout": args.burst_timeout,
-        "hard_timeout": clients / rate + args.burst_timeout + 120,
+        "hard_timeout": clients / rate + args.burst_timeout + args.lone * LONE_TIMEOUT_SECONDS + 60,
         "uvloop": args.uvloop,
     }
 
@@ -87,6 +92,7 @@ def summarise_run(kind: str, clients: int, rate: float, result: dict[str, Any]) 
         **summarise_burst(result["records"]),
         **summarise_lone(result["lone"]),
         "client_cpu_share": result.get("client_cpu_share"),
+        "server_cpu_share": result.get("server_cpu_share"),
         "closed_after_synced": result.get("closed_after_synced"),
         # Every client's connect-to-synced in schedule order, for a diagnosis (JSON file only).
         "synced_ms": [r["synced_ms"] for r in result["records"]],
@@ -118,7 +124,7 @@ def report(results: dict[str, Any]) -> list[str]:
     ]
     lines += table_header(
         f"| {'server':<18} | clients | rate/s | synced | failed | sheds | all synced after | "
-        "p50 ms | p99 ms | lone median ms | p99/lone | client CPU |"
+        "p50 ms | p99 ms | lone median ms | p99/lone | server CPU | client CPU |"
     )
     for run in runs:
         if run.get("error"):
@@ -133,7 +139,7 @@ def report(results: dict[str, Any]) -> list[str]:
             f"| {LABELS[run['server']]:<18} | {run['clients']:>7} | {run['rate']:>6g} | "
             f"{run['synced']:>6} | {run['failed']:>6} | {run['sheds']:>5} | {after:>16} | "
             f"{ms(run['p50_ms']):>6} | {ms(run['p99_ms']):>6} | {ms(run['lone_median_ms']):>14} | "
-            f"{ratio:>8} | {run['client_cpu_share']!s:>10} |"
+            f"{ratio:>8} | {run.get('server_cpu_share')!s:>10} | {run['client_cpu_share']!s:>10} |"
         )
     lines.append("")
     lines += verdicts(runs)

@@ -39,31 +39,13 @@ from bench.wsclient import (  # noqa: E402
     percentile,
     ports_of,
     rounded,
+    servers_cpu_seconds,
     shed_delay,
     shed_retry_after,
 )
 
 SEQ_TEXT = re.compile(r'"seq":\s*(\d+)')
 MARK = re.compile(r"bmk(\d+)x")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu_seconds(pid: int | None) -> float | None:
-    if not pid:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def servers_cpu_seconds(spec: dict[str, Any]) -> float | None:
-    """CPU seconds used so far by the server processes of ``spec`` (all of them, summed)."""
-    pids = spec.get("server_pids") or [spec.get("server_pid")]
-    seconds = [_server_cpu_seconds(pid) for pid in pids]
-    return None if None in seconds else sum(seconds)  # type: ignore[arg-type]
 
 
 async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[Receiver], float]:

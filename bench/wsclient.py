@@ -9,7 +9,8 @@ A server under a connect burst may accept a socket and close it at once with ``1
 later") and a JSON reason ``{"retry_after": <seconds>}``. ``open_socket`` then waits
 ``retry_after * (1 + random())``, as the platform's own script does, and connects again; such a
 shed is counted on its own, never as a failed handshake. A server that never sheds (the one before
-issue #8, the baselines) is served by the same code.
+issue #8, the baselines) is served by the same code. ``servers_cpu_seconds`` reads the server
+processes' CPU time from ``/proc`` for the CPU shares every result reports.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CONTROL = re.compile(rb'"type":\s*"(hello|synced|reset)"')
 SHED_CODE = 1013
 #: The wait a shed without a readable hint is given, in seconds.
 DEFAULT_RETRY_AFTER = 1.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class Shed(ConnectionError):
@@ -280,6 +282,24 @@ async def open_socket(
             return opened
         opened.receiver = receiver
         return opened
+
+
+def _server_cpu_seconds(pid: int | None) -> float | None:
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def servers_cpu_seconds(spec: dict[str, Any]) -> float | None:
+    """CPU seconds used so far by the server processes of ``spec`` (all of them, summed)."""
+    pids = spec.get("server_pids") or [spec.get("server_pid")]
+    seconds = [_server_cpu_seconds(pid) for pid in pids]
+    return None if None in seconds else sum(seconds)  # type: ignore[arg-type]
 
 
 def percentile(values: list[float], q: float) -> float | None:
