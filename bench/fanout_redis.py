@@ -115,6 +115,11 @@ def report(results: dict[str, Any], seconds: float) -> list[str]:
             lines.append(fanout_row(label, clients, res))
     lines.append("")
     for clients, ours in fixed["ours"].items():
+        if ours.get("connect_sheds") or ours.get("connect_errors"):
+            lines.append(
+                f"connecting {clients} clients to ours: {ours.get('connect_sheds', 0)} sheds "
+                f"(retried), failed: {ours.get('connect_errors') or 'none'}"
+            )
         raw = fixed["raw"].get(clients, {})
         v = verdict(ours, raw, int(clients))
         o, r = first_step(ours), first_step(raw)

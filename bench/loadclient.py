@@ -48,8 +48,11 @@ SEQ_TEXT = re.compile(r'"seq":\s*(\d+)')
 MARK = re.compile(r"bmk(\d+)x")
 
 
-async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[Receiver], float]:
-    """Every receiver, spread round-robin over the server ports, each waiting for ``hello``."""
+async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[Receiver], dict]:
+    """Every receiver, spread round-robin over the server ports, each waiting for ``hello``.
+
+    Returns the ready receivers and what connecting took: seconds, sheds, errors.
+    """
     gate = asyncio.Semaphore(spec.get("connect_concurrency", 50))
     cookies = spec["cookies"]
     ports = ports_of(spec)
@@ -76,7 +79,11 @@ async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[R
     if sheds:
         print(f"connects shed by the server (1013), then retried: {sheds}", file=sys.stderr)
     receivers = [o.receiver for o in opened if o.receiver is not None]
-    return receivers, time.monotonic() - started
+    return receivers, {
+        "connect_seconds": round(time.monotonic() - started, 2),
+        "connect_sheds": sheds,
+        "connect_errors": dict(errors),
+    }
 
 
 async def _connect_poster(spec: dict[str, Any], port: int, cookie: str) -> ClientConnection:
@@ -109,11 +116,11 @@ async def _connect_poster(spec: dict[str, Any], port: int, cookie: str) -> Clien
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     tally = Tally()
-    receivers, connect_seconds = await _connect_receivers(spec, tally)
+    receivers, connecting = await _connect_receivers(spec, tally)
     result: dict[str, Any] = {
         "clients_requested": spec["clients"],
         "clients_connected": len(receivers),
-        "connect_seconds": round(connect_seconds, 2),
+        **connecting,
         "steps": [],
     }
     if not receivers:

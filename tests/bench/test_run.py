@@ -244,3 +244,15 @@ def test_a_raw_server_that_passed_every_step_leaves_the_rate_target_open() -> No
     fan["ramp"]["raw"]["steps"].pop()
     text = "\n".join(fanout_one.rate_ratios(fan, args))
     assert "= 0.50x (target >= 0.5x: unclear: raw passed every step)" in text
+
+
+def test_the_redis_report_says_how_many_connects_were_shed_or_failed() -> None:
+    ours = {**fixed(30.0, clients=998), "connect_sheds": 12, "connect_errors": {"timeout": 2}}
+    results = {
+        "processes": 2,
+        "rate": 10.0,
+        "fixed": {"raw": {"1000": fixed(10.0)}, "ours": {"1000": ours}},
+    }
+    text = "\n".join(fanout_redis.report(results, 10.0))
+    assert "connecting 1000 clients to ours: 12 sheds (retried), failed: {'timeout': 2}" in text
+    assert "998/1000 connected (target <= 4x and 0 lost: MISSED)" in text
