@@ -35,6 +35,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every suite; one or several: make bench BENCH_ARGS="--suite connect" (fanout, fanout-redis,
+# connect, page), a small version of each: BENCH_ARGS=--quick. docs/PERFORMANCE.md has the rest.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

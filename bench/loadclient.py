@@ -1,19 +1,20 @@
-"""The fan-out load client: N receiving sockets and the posting sockets in one asyncio process.
+"""The load client: N receiving sockets and the posting sockets in one asyncio process.
 
 Run by ``bench/run.py`` (pinned to its own core); reads a JSON spec on stdin and prints a JSON
-result on stdout. Receivers are a minimal websocket client on ``asyncio.Protocol`` rather than the
-``websockets`` library: per frame they do a substring test and one regex for ``seq``, so that at
-1,000 sockets the client is not what saturates (its CPU share is reported with every step). The
-posters are ``websockets`` clients: they send ``post.create`` at a fixed total rate on a schedule
-made in advance (round-robin over as many sockets as the rate needs: the consumer grants a socket
-about ten frames a second), and latency is measured from each post's scheduled send time, so a late
-poster is counted against the server and never hides a backlog.
+result on stdout. Two modes: the fan-out (below; the default) and a connect burst
+(``"mode": "burst"``, ``bench/burstclient.py``). Receivers are ``bench.wsclient.Receiver``, a
+minimal websocket client on ``asyncio.Protocol`` rather than the ``websockets`` library, so that at
+1,000 sockets and more the client is not what saturates (its CPU share is reported with every
+step); with ``ports`` they are spread round-robin over several server processes. The posters are
+``websockets`` clients (spread over the same processes): they send ``post.create`` at a fixed total
+rate on a schedule made in advance (round-robin over as many sockets as the rate needs: the
+consumer grants a socket about ten frames a second), and latency is measured from each post's
+scheduled send time, so a late poster is counted against the server and never hides a backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import math
@@ -22,213 +23,109 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-SEQ = re.compile(rb'"seq":\s*(\d+)')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:  # run as a script: ``python bench/loadclient.py``
+    sys.path.insert(0, ROOT)
+
+from bench.wsclient import (  # noqa: E402
+    Receiver,
+    Tally,
+    open_socket,
+    percentile,
+    ports_of,
+    rounded,
+    servers_cpu_seconds,
+    shed_delay,
+    shed_retry_after,
+)
+
 SEQ_TEXT = re.compile(r'"seq":\s*(\d+)')
 MARK = re.compile(r"bmk(\d+)x")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _server_cpu_seconds(pid: int | None) -> float | None:
-    if not pid:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return None
+async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[Receiver], dict]:
+    """Every receiver, spread round-robin over the server ports, each waiting for ``hello``.
 
-
-@dataclass
-class Tally:
-    """Deliveries seen by the receivers, by ``seq``."""
-
-    counts: Counter = field(default_factory=Counter)
-    last: dict[int, float] = field(default_factory=dict)
-    #: When the first receiver got each seq: the write path's share of a post's latency.
-    first: dict[int, float] = field(default_factory=dict)
-    closed: int = 0
-    other_frames: int = 0
-
-
-class Receiver(asyncio.Protocol):
-    """One receiving socket: handshake, then unmasked server frames parsed by hand."""
-
-    def __init__(self, tally: Tally, request: bytes) -> None:
-        self.tally = tally
-        self.request = request
-        self.buf = b""
-        self.upgraded = False
-        self.fragments: list[bytes] = []
-        self.transport: asyncio.Transport | None = None
-        self.hello: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        transport.write(self.request)  # type: ignore[attr-defined]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.hello.done():
-            self.tally.closed += 1
-            if self.hello.exception() is not None:
-                self.tally.closed -= 1
-        else:
-            self.hello.set_exception(ConnectionError("closed before hello"))
-
-    def data_received(self, data: bytes) -> None:
-        now = time.monotonic()
-        buf = self.buf + data if self.buf else data
-        if not self.upgraded:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                self.buf = buf
-                return
-            status = buf[: buf.find(b"\r\n")]
-            if b" 101 " not in status + b" ":
-                self.hello.set_exception(ConnectionError(status.decode(errors="replace")))
-                self.transport.close()
-                return
-            buf = buf[end + 4 :]
-            self.upgraded = True
-        pos, n = 0, len(buf)
-        while n - pos >= 2:
-            b0 = buf[pos]
-            length = buf[pos + 1] & 0x7F
-            head = 2
-            if length == 126:
-                if n - pos < 4:
-                    break
-                length = (buf[pos + 2] << 8) | buf[pos + 3]
-                head = 4
-            elif length == 127:
-                if n - pos < 10:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                head = 10
-            end = pos + head + length
-            if end > n:
-                break
-            opcode = b0 & 0x0F
-            payload = buf[pos + head : end]
-            pos = end
-            if opcode in (0, 1):
-                if not b0 & 0x80:
-                    self.fragments.append(payload)
-                    continue
-                if self.fragments:
-                    payload = b"".join([*self.fragments, payload])
-                    self.fragments.clear()
-                self.on_text(payload, now)
-            elif opcode == 9:
-                self.send_frame(0xA, payload)
-            elif opcode == 8:
-                self.send_frame(0x8, payload[:2])
-                self.transport.close()
-                return
-        self.buf = buf[pos:] if pos < n else b""
-
-    def on_text(self, payload: bytes, now: float) -> None:
-        if b'"post.created"' in payload:
-            match = SEQ.search(payload)
-            if match:
-                seq = int(match.group(1))
-                tally = self.tally
-                tally.counts[seq] += 1
-                if seq not in tally.last:
-                    tally.first[seq] = now
-                tally.last[seq] = now
-                return
-        if not self.hello.done() and b'"hello"' in payload:
-            self.hello.set_result(None)
-            return
-        self.tally.other_frames += 1
-
-    def send_frame(self, opcode: int, payload: bytes) -> None:
-        key = os.urandom(4)
-        masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + key + masked)
-
-
-def _request(spec: dict[str, Any], cookie: str) -> bytes:
-    key = base64.b64encode(os.urandom(16)).decode()
-    lines = [
-        f"GET {spec['path']} HTTP/1.1",
-        f"Host: {spec['host']}:{spec['port']}",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Key: {key}",
-        "Sec-WebSocket-Version: 13",
-        f"Origin: {spec['origin']}",
-    ]
-    if cookie:
-        lines.append(f"Cookie: {cookie}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[Receiver], float]:
-    loop = asyncio.get_running_loop()
+    Returns the ready receivers and what connecting took: seconds, sheds, errors.
+    """
     gate = asyncio.Semaphore(spec.get("connect_concurrency", 50))
     cookies = spec["cookies"]
-    deadline = time.monotonic() + spec.get("connect_timeout", 60)
+    ports = ports_of(spec)
     started = time.monotonic()
-    errors: Counter = Counter()
-
-    async def one(i: int) -> Receiver | None:
-        async with gate:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                errors["timeout"] += 1
-                return None
-            receiver = Receiver(tally, _request(spec, cookies[i % len(cookies)]))
-            try:
-                await asyncio.wait_for(
-                    loop.create_connection(lambda: receiver, spec["host"], spec["port"]),
-                    remaining,
-                )
-                await asyncio.wait_for(asyncio.shield(receiver.hello), deadline - time.monotonic())
-            except (OSError, TimeoutError, ConnectionError) as exc:
-                errors[type(exc).__name__ + (f": {exc}"[:80] if str(exc) else "")] += 1
-                if receiver.transport:
-                    receiver.transport.close()
-                return None
-            return receiver
-
-    results = await asyncio.gather(*(one(i) for i in range(spec["clients"])))
+    deadline = started + spec.get("connect_timeout", 60)
+    opened = await asyncio.gather(
+        *(
+            open_socket(
+                spec,
+                ports[i % len(ports)],
+                cookies[i % len(cookies)],
+                tally,
+                ready_on="hello",
+                deadline=deadline,
+                gate=gate,
+            )
+            for i in range(spec["clients"])
+        )
+    )
+    errors = Counter(o.error for o in opened if o.error)
     if errors:
         print(f"connect errors: {dict(errors)}", file=sys.stderr)
-    return [r for r in results if r is not None], time.monotonic() - started
+    sheds = sum(o.sheds for o in opened)
+    if sheds:
+        print(f"connects shed by the server (1013), then retried: {sheds}", file=sys.stderr)
+    receivers = [o.receiver for o in opened if o.receiver is not None]
+    return receivers, {
+        "connect_seconds": round(time.monotonic() - started, 2),
+        "connect_sheds": sheds,
+        "connect_errors": dict(errors),
+    }
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+async def _connect_poster(spec: dict[str, Any], port: int, cookie: str) -> ClientConnection:
+    """A posting socket past its ``hello``; a connect the server sheds (1013) is retried."""
+    uri = f"ws://{spec['host']}:{port}{spec['path']}"
+    deadline = time.monotonic() + 60
+    while True:
+        poster = await connect(
+            uri,
+            additional_headers={"Cookie": cookie} if cookie else {},
+            origin=f"http://{spec['host']}:{port}",
+            compression=None,
+            max_queue=None,
+            open_timeout=30,
+        )
+        try:
+            await asyncio.wait_for(poster.recv(), max(0.1, deadline - time.monotonic()))
+        except ConnectionClosed as closed:
+            retry_after = shed_retry_after(
+                closed.rcvd.code.to_bytes(2, "big") + closed.rcvd.reason.encode()
+                if closed.rcvd
+                else b""
+            )
+            if retry_after is None or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(shed_delay(retry_after))
+            continue
+        return poster
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     tally = Tally()
-    receivers, connect_seconds = await _connect_receivers(spec, tally)
+    receivers, connecting = await _connect_receivers(spec, tally)
     result: dict[str, Any] = {
         "clients_requested": spec["clients"],
         "clients_connected": len(receivers),
-        "connect_seconds": round(connect_seconds, 2),
+        **connecting,
         "steps": [],
     }
     if not receivers:
         return result
-    uri = f"ws://{spec['host']}:{spec['port']}{spec['path']}"
+    ports = ports_of(spec)
     seq_of: dict[int, int] = {}
     errors: Counter = Counter()
     run_id = spec.get("run_id", "b")
@@ -256,17 +153,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
     async with contextlib.AsyncExitStack() as stack:
         posters: list[ClientConnection] = []
-        for cookie in cookies[:posters_needed]:
-            poster = await stack.enter_async_context(
-                connect(
-                    uri,
-                    additional_headers={"Cookie": cookie} if cookie else {},
-                    origin=spec["origin"],
-                    compression=None,
-                    max_queue=None,
-                    open_timeout=30,
-                )
-            )
+        for k, cookie in enumerate(cookies[:posters_needed]):
+            # Posts enter through every process in turn, as members' posts would.
+            port = ports[k % len(ports)]
+            poster = await _connect_poster(spec, port, cookie)
+            stack.push_async_callback(poster.close)
             posters.append(poster)
         listeners = [asyncio.create_task(listen(poster)) for poster in posters]
         await asyncio.sleep(0.5)  # let the poster's hello and any connect-time frames pass
@@ -276,11 +167,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         while k < len(rates):
             rate = rates[k]
             posts = max(spec.get("min_posts", 15), round(rate * spec.get("step_seconds", 4)))
-            cpu0, srv0, wall0 = (
-                time.process_time(),
-                _server_cpu_seconds(spec.get("server_pid")),
-                0.0,
-            )
+            cpu0, srv0 = time.process_time(), servers_cpu_seconds(spec)
             closed0 = tally.closed
             t0 = time.monotonic() + 0.2
             wall0 = time.monotonic()
@@ -303,7 +190,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
             wall = time.monotonic() - wall0
             cpu = time.process_time() - cpu0
-            srv1 = _server_cpu_seconds(spec.get("server_pid"))
+            srv1 = servers_cpu_seconds(spec)
             latencies, firsts, lost, missing = [], [], 0, 0
             for i, at in schedule:
                 seq = seq_of.get(i)
@@ -314,7 +201,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                     firsts.append((tally.first[seq] - at) * 1000)
                 else:
                     lost += 1
-            p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
+            p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
             seqs = [seq_of[i] for i, _ in schedule if i in seq_of]
             delivered = sum(min(tally.counts[seq], n) for seq in seqs)
             done = max((tally.last[seq] for seq in seqs if seq in tally.last), default=None)
@@ -325,8 +212,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 "p99_ms": None if p99 is None else round(p99, 1),
                 "max_ms": round(max(latencies), 1) if latencies else None,
                 # To the first receiver: the write path (frame -> service -> commit -> hub).
-                "first_p50_ms": _rounded(_percentile(firsts, 50)),
-                "first_p99_ms": _rounded(_percentile(firsts, 99)),
+                "first_p50_ms": rounded(percentile(firsts, 50)),
+                "first_p99_ms": rounded(percentile(firsts, 99)),
                 # Every post in schedule order, for a diagnosis (the JSON file only).
                 "latencies_ms": [round(value, 1) for value in latencies],
                 "first_ms": [round(value, 1) for value in firsts],
@@ -383,7 +270,13 @@ def main() -> None:
             print("uvloop is not installed: the load client uses asyncio's loop", file=sys.stderr)
         else:
             runner = uvloop.run
-    result = runner(asyncio.wait_for(run(spec), spec.get("hard_timeout", 300)))
+    if spec.get("mode") == "burst":
+        from bench.burstclient import run_burst
+
+        main_coroutine = run_burst(spec)
+    else:
+        main_coroutine = run(spec)
+    result = runner(asyncio.wait_for(main_coroutine, spec.get("hard_timeout", 300)))
     result["event_loop"] = "uvloop" if runner is not asyncio.run else "asyncio"
     json.dump(result, sys.stdout)
 

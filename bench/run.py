@@ -1,15 +1,20 @@
 """Mitmachen benchmarks, one command: ``make bench`` (or ``.venv/bin/python bench/run.py``).
 
-Fan-out: 100, 500 and 1,000 websocket clients on one thread and one poster at a fixed rate, against
-three servers measured in the same run: a bare ``websockets`` broadcast server (the physical limit),
-a Channels consumer written like the Channels tutorial, and our daphne server. Then a ramp over
-post rates at the largest client count finds each server's highest rate with p99 under 250 ms and
-nothing lost. Servers run pinned to CPU 0, the load client to CPU 1.
+Suites (``--suite``, several allowed; all by default), each against baselines measured in the same
+run and printed as ratios beside issue #8's targets:
 
-Thread page: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
+- ``fanout``: one process, one thread: 100, 500 and 1,000 clients at 10 posts/s and a ramp over post
+  rates, against the raw websockets server and the tutorial consumer (``bench/fanout_one.py``);
+  ``--repeat 3`` measures the 1,000-client run of raw and ours three times.
+- ``fanout-redis``: 1,000 and 2,000 clients at 10 posts/s over two daphne processes on Redis and
+  PostgreSQL, against the raw server (``bench/fanout_redis.py``).
+- ``connect``: 500, 1,000 and 2,000 clients opening one thread at 100 and 200 connects/s over two
+  processes, against the raw server's same burst and a lone connect (``bench/connect_burst.py``).
+- ``page``: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
 
-Prints a table and the ratios the targets are stated in; writes everything to
-``bench/results/bench-<time>.json``. ``--quick`` runs a small subset (100 clients, short steps).
+Servers run pinned to CPU 0, the load client to CPU 1. The Redis suites create (and drop) a
+PostgreSQL database of their own and use a key prefix of their own on the local Redis. Writes
+everything to ``bench/results/bench-<time>.json``. ``--quick`` runs a small version of each suite.
 """
 
 from __future__ import annotations
@@ -18,228 +23,65 @@ import argparse
 import contextlib
 import hashlib
 import json
-import math
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
-sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, wait_for_port  # noqa: E402
+from bench import connect_burst, fanout_one, fanout_redis  # noqa: E402
+from bench.common import (  # noqa: E402
+    BENCH,
+    SERVER_CPU,
+    base_env,
+    pinned,
+    postgres_admin_url,
+    postgres_database,
+    redis_cleanup,
+    redis_prefix,
+    redis_url,
+    seed,
+    table_header,
+)
 
+SUITES = ("fanout", "fanout-redis", "connect", "page")
 SERVERS = ("raw", "tutorial", "ours")
-LABELS = {
-    "raw": "raw websockets",
-    "tutorial": "tutorial consumer",
-    "ours": "our server",
+#: Suite options whose default depends on ``--quick`` (None on the command line: not given).
+FULL = {
+    "clients": [100, 500, 1000],
+    "seconds": 10.0,
+    "ramp": [1, 2, 5, 10, 20, 40, 80, 160, 320],
+    "ramp_seconds": 4.0,
+    "repeat": 3,
+    "page_posts": [10, 100, 1000],
+    "redis_clients": [1000, 2000],
+    "redis_seconds": 10.0,
+    "burst_clients": [500, 1000, 2000],
+    "burst_rates": [100.0, 200.0],
+    "lone": 20,
 }
-SERVER_CPU, CLIENT_CPU = "0", "1"
-P99_LIMIT_MS = 250.0
-#: Far above what the load client can receive: the calibration server then measures its ceiling.
-CALIBRATE_RATE = 3000.0
-#: Posts a second per posting socket: below the consumer's per-socket frame budget (10/s).
-POSTER_RATE = 8.0
-#: Set BENCH_PROFILE=<dir> to record our server with py-spy (collapsed stacks) for a diagnosis.
-PROFILE_DIR = os.environ.get("BENCH_PROFILE", "")
-
-
-def _pinned(cpu: str, argv: list[str], pin: bool) -> list[str]:
-    return ["taskset", "-c", cpu, *argv] if pin else argv
-
-
-def _base_env(scratch: Path, database_url: str, redis_url: str | None) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PYTEST_", "REDIS_URL", "DATABASE_URL"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "deliberation.settings",
-            "DATABASE_URL": database_url,
-            "DJANGO_VAR_DIR": str(scratch),
-            "DJANGO_DEBUG": "0",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            # One poster sends every post; the per-member rate limit would refuse it after ten.
-            "POST_RATE_LIMIT": "100000000",
-            "POST_RATE_WINDOW_SECONDS": "1",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-        env["CHANNELS_PREFIX"] = f"bench{os.getpid()}"
-    return env
-
-
-def our_server_available() -> bool:
-    """Whether the thread consumer has landed and is routed at ``ws/threads/<id>/``."""
-    routes = [ROOT / "forums" / "routing.py", ROOT / "deliberation" / "routing.py"]
-    return (ROOT / "forums" / "consumers.py").exists() and any(
-        path.exists() and "ws/threads/" in path.read_text() for path in routes
-    )
-
-
-@contextlib.contextmanager
-def server(kind: str, env: dict[str, str], scratch: Path, pin: bool) -> Iterator[dict[str, Any]]:
-    if kind == "ours":
-        # Others commit while a run goes on: a migration that landed since seeding is applied here.
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-    port = free_port()
-    if kind == "calibrate":
-        argv = [sys.executable, str(BENCH / "calibrate_server.py"), "--port", str(port)]
-    elif kind == "raw":
-        argv = [sys.executable, str(BENCH / "baselines" / "raw_server.py"), "--port", str(port)]
-    else:
-        app = {
-            "tutorial": "bench.baselines.tutorial_asgi:application",
-            "ours": "deliberation.asgi:application",
-        }[kind]
-        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
-    log_path = scratch / f"{kind}-{port}.log"
-    command = _pinned(SERVER_CPU, argv, pin)
-    if PROFILE_DIR and kind == "ours":
-        # py-spy itself runs unpinned; the server's CPU shares then read py-spy's, not daphne's.
-        out = Path(PROFILE_DIR) / f"ours-{port}.txt"
-        command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", str(out), "--"]
-        command += _pinned(SERVER_CPU, argv, pin)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for_port(port, timeout=60, process=process)
-        yield {"port": port, "pid": process.pid, "log": log_path}
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT if PROFILE_DIR and kind == "ours" else signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        text = log_path.read_text(errors="replace")
-        start = text.find("Traceback")
-        if start >= 0:
-            print(
-                f"    [{kind} server log, first traceback]\n{text[start : start + 3000]}",
-                file=sys.stderr,
-            )
-
-
-def load(spec: dict[str, Any], pin: bool, timeout: float) -> dict[str, Any]:
-    proc = subprocess.run(
-        _pinned(CLIENT_CPU, [sys.executable, str(BENCH / "loadclient.py")], pin),
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        check=False,
-    )
-    sys.stderr.write(proc.stderr)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return {"error": f"load client exited with {proc.returncode}", "steps": []}
-    return json.loads(proc.stdout)
-
-
-def fanout(args: argparse.Namespace, scratch: Path, env: dict[str, str]) -> dict[str, Any]:
-    pin = args.pin
-    servers = [s for s in args.servers if s != "ours" or our_server_available()]
-    skipped = [s for s in args.servers if s not in servers]
-    if skipped:
-        print("our server skipped: forums/consumers.py is not routed yet", file=sys.stderr)
-    runs_needed = len(args.clients) + 2
-    print(f"seeding {max(args.clients)} members ...", file=sys.stderr)
-    seeded = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "seed.py"),
-            "--members",
-            str(max(args.clients)),
-            "--threads",
-            str(runs_needed * len(servers)),
-            "--posters",
-            str(math.ceil(max([*args.ramp, args.rate]) / POSTER_RATE)),
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    seed = json.loads(seeded.stdout)
-    threads = iter(seed["threads"])
-    results: dict[str, Any] = {"skipped": skipped, "fixed": {}, "ramp": {}}
-
-    def spec_for(port: int, pid: int, clients: int, rates: list[float], ramp: bool) -> dict:
-        thread = next(threads)
-        after = seed["last_seq"][str(thread)]
-        return {
-            "host": "127.0.0.1",
-            "port": port,
-            "path": f"/ws/threads/{thread}/?after={after}",
-            "origin": f"http://127.0.0.1:{port}",
-            "cookies": seed["cookies"][:clients],
-            "poster_cookies": seed["poster_cookies"],
-            "poster_rate": POSTER_RATE,
-            "clients": clients,
-            "rates": rates,
-            "step_seconds": args.ramp_seconds if ramp else args.seconds,
-            "min_posts": 10,
-            "drain_seconds": 3.0,
-            "p99_limit_ms": P99_LIMIT_MS,
-            "stop_on_fail": ramp,
-            "retry_failed": ramp,
-            "connect_timeout": 60,
-            "server_pid": pid,
-            "run_id": f"r{thread}",
-            "hard_timeout": 400,
-            "uvloop": args.uvloop,
-        }
-
-    clients = max(args.clients)
-    print(f"load client ceiling: {clients} clients, posts as fast as it goes", file=sys.stderr)
-    with server("calibrate", env, scratch, pin) as srv:
-        spec = spec_for(srv["port"], srv["pid"], clients, [CALIBRATE_RATE], ramp=False)
-        spec.update(poster_rate=CALIBRATE_RATE, step_seconds=0.1, min_posts=300, drain_seconds=15)
-        results["client_ceiling"] = load(spec, pin, 120)
-
-    for kind in servers:
-        results["fixed"][kind] = {}
-        for clients in args.clients:
-            print(f"{LABELS[kind]}: {clients} clients at {args.rate} posts/s", file=sys.stderr)
-            with server(kind, env, scratch, pin) as srv:
-                spec = spec_for(srv["port"], srv["pid"], clients, [args.rate], ramp=False)
-                results["fixed"][kind][str(clients)] = load(spec, pin, 420)
-        clients = max(args.clients)
-        print(f"{LABELS[kind]}: ramp at {clients} clients over {args.ramp}", file=sys.stderr)
-        with server(kind, env, scratch, pin) as srv:
-            spec = spec_for(srv["port"], srv["pid"], clients, args.ramp, ramp=True)
-            results["ramp"][kind] = load(spec, pin, 600)
-    return results
+QUICK = {
+    "clients": [100],
+    "seconds": 4.0,
+    "ramp": [10, 40, 160],
+    "ramp_seconds": 2.0,
+    "repeat": 1,
+    "page_posts": [10, 100],
+    "redis_clients": [500],
+    "redis_seconds": 4.0,
+    "burst_clients": [500],
+    "burst_rates": [100.0],
+    "lone": 10,
+}
 
 
 def thread_page(args: argparse.Namespace, scratch: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -251,7 +93,7 @@ def thread_page(args: argparse.Namespace, scratch: Path, env: dict[str, str]) ->
     page_env["DJANGO_ALLOWED_HOSTS"] = "testserver"
     argv = [sys.executable, str(BENCH / "thread_page.py"), "--posts", *map(str, args.page_posts)]
     proc = subprocess.run(
-        _pinned(SERVER_CPU, argv, args.pin),
+        pinned(SERVER_CPU, argv, args.pin),
         env=page_env,
         cwd=ROOT,
         capture_output=True,
@@ -265,102 +107,56 @@ def thread_page(args: argparse.Namespace, scratch: Path, env: dict[str, str]) ->
     return json.loads(proc.stdout)
 
 
+def redis_suites(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    """``connect`` and ``fanout-redis``: one fresh PostgreSQL database and one seeding for both."""
+    results: dict[str, Any] = {}
+    url, prefix = redis_url(), redis_prefix()
+    wanted = [s for s in ("fanout-redis", "connect") if s in args.suite]
+    with postgres_database(postgres_admin_url(), "_redis") as database_url:
+        env = base_env(scratch, database_url, url, prefix)
+        burst_threads = connect_burst.threads_needed(args) if "connect" in wanted else 0
+        redis_threads = fanout_redis.threads_needed(args) if "fanout-redis" in wanted else 0
+        members = max(
+            [max(args.burst_clients) + args.lone] * ("connect" in wanted)
+            + [max(args.redis_clients)] * ("fanout-redis" in wanted)
+        )
+        print(f"seeding {members} members on PostgreSQL ...", file=sys.stderr)
+        seeded = seed(
+            env,
+            members=members,
+            threads=burst_threads + redis_threads,
+            posters=fanout_redis.posters_needed(args),
+        )
+        seeded["burst_threads"] = seeded["threads"][:burst_threads]
+        seeded["redis_threads"] = seeded["threads"][burst_threads:]
+        try:
+            for suite in wanted:
+                started = time.monotonic()
+                if suite == "fanout-redis":
+                    results[suite] = fanout_redis.run_suite(args, scratch, env, seeded)
+                else:
+                    results[suite] = connect_burst.run_suite(args, scratch, env, seeded)
+                results[suite]["seconds"] = round(time.monotonic() - started, 1)
+        finally:
+            removed = redis_cleanup(url, prefix)
+            print(f"removed {removed} Redis keys of prefix {prefix}", file=sys.stderr)
+    return results
+
+
 # --- report ---------------------------------------------------------------------------------------
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def highest_rate(ramp: dict[str, Any]) -> tuple[float | None, dict[str, Any] | None]:
-    """The highest passing rate before the first failing one, and that failing step.
-
-    A rate passes if any attempt passed (a failing step is run a second time).
-    """
-    best = None
-    steps = ramp.get("steps", [])
-    for i, step in enumerate(steps):
-        retried = i + 1 < len(steps) and steps[i + 1].get("attempt") == 2
-        if step["ok"]:
-            best = step["rate"]
-        elif not retried:
-            return best, step
-    return best, None
-
-
-def best_step(ramp: dict[str, Any], rate: float | None) -> dict[str, Any]:
-    return next((s for s in ramp.get("steps", []) if s["rate"] == rate and s["ok"]), {})
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
     lines: list[str] = []
     fan = results.get("fanout")
     if fan:
-        lines.append(
-            f"Fan-out at {args.rate:g} posts/s, {args.seconds:g} s, one thread "
-            "(latency: scheduled send -> last client received; first p50: to the first client)"
-        )
-        header = (
-            f"| {'server':<18} | clients | connected | p50 ms | p99 ms | first p50 | lost posts | "
-            "missing deliveries | server CPU | client CPU |"
-        )
-        lines += [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
-        for kind, by_clients in fan["fixed"].items():
-            for clients, res in by_clients.items():
-                step = (res.get("steps") or [{}])[0]
-                lost = f"{step.get('lost_posts', '-')}/{step.get('posts', '-')}"
-                missing = step.get("missing_deliveries")
-                expected = step.get("deliveries_expected") or 1
-                miss = "-" if missing is None else f"{missing} ({100 * missing / expected:.1f} %)"
-                lines.append(
-                    f"| {LABELS[kind]:<18} | {clients:>7} | {res.get('clients_connected', 0):>9} | "
-                    f"{_ms(step.get('p50_ms')):>6} | {_ms(step.get('p99_ms')):>6} | "
-                    f"{_ms(step.get('first_p50_ms')):>9} | {lost:>10} | "
-                    f"{miss:>18} | {step.get('server_cpu_share', '-')!s:>10} | "
-                    f"{step.get('client_cpu_share', '-')!s:>10} |"
-                )
-        lines.append("")
-        clients = max(args.clients)
-        lines.append(
-            f"Ramp at {clients} clients over {', '.join(f'{r:g}' for r in args.ramp)} posts/s "
-            f"({args.ramp_seconds:g} s a step; pass = p99 < {P99_LIMIT_MS:g} ms and nothing lost; "
-            "a failing rate is tried a second time)"
-        )
-        header = (
-            f"| {'server':<18} | highest passing rate | first failing step (p99 ms, lost) | "
-            "server CPU at best | frames/s delivered at failing step |"
-        )
-        lines += [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
-        for kind, ramp in fan["ramp"].items():
-            best, failed = highest_rate(ramp)
-            best_text = "none" if best is None else f"{best:g} posts/s"
-            fail_text = (
-                f"not measured ({ramp.get('error') or 'no client connected'})"
-                if not ramp.get("steps")
-                else "none (all passed)"
-                if failed is None
-                else f"{failed['rate']:g}/s ({_ms(failed['p99_ms'])}, {failed['lost_posts']})"
-            )
-            cpu = best_step(ramp, best).get("server_cpu_share", "-")
-            fps = "-" if not failed else f"{failed.get('frames_per_s') or 0:,}"
-            lines.append(
-                f"| {LABELS[kind]:<18} | {best_text:>20} | {fail_text:>34} | {cpu!s:>18} | "
-                f"{fps:>34} |"
-            )
-        ceiling = (fan.get("client_ceiling") or {}).get("steps") or []
-        if ceiling:
-            top = ceiling[0].get("frames_per_s") or 0
-            cost = ceiling[0].get("client_us_per_frame") or 0
-            full = 1e6 / cost if cost else 0
-            lines.append(
-                f"Load client ({fan['client_ceiling'].get('event_loop')}), calibration server at "
-                f"{clients} sockets: {top:,} frames/s received with "
-                f"{ceiling[0].get('client_cpu_share')} of its core; {cost:.2f} us CPU per frame, "
-                f"so about {full:,.0f} frames/s "
-                f"({full / clients:,.0f} posts/s to {clients} sockets) on a whole core."
-            )
-        lines.append("")
-        lines += ratios(fan, args)
+        lines += fanout_one.report(fan, args)
+    redis_fan = results.get("fanout-redis")
+    if redis_fan:
+        lines += ["", *fanout_redis.report(redis_fan, args.redis_seconds)]
+    burst = results.get("connect")
+    if burst:
+        lines += ["", *connect_burst.report(burst)]
     page = results.get("thread_page")
     if page and "rows" in page:
         lines.append("")
@@ -368,10 +164,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
             "Thread page (Django test client in-process; fastest of repeated requests, "
             "median in brackets)"
         )
-        header = (
+        lines += table_header(
             "| posts in thread | page  | posts shown | queries | ms per request | ms per post   |"
         )
-        lines += [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
         for row in page["rows"]:
             lines.append(
                 f"| {row['thread_posts']:>15} | {row['page_label']:>5} | {row['posts_shown']:>11} "
@@ -383,52 +178,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
             lines.append(note)
     elif page:
         lines.append(f"Thread page: {page.get('error')}")
-    return lines
-
-
-def ratios(fan: dict[str, Any], args: argparse.Namespace) -> list[str]:
-    lines = []
-    clients = str(max(args.clients))
-    fixed = fan["fixed"]
-
-    def step(kind: str) -> dict[str, Any]:
-        return ((fixed.get(kind, {}).get(clients) or {}).get("steps") or [{}])[0]
-
-    if "ours" not in fixed:
-        lines.append("Ratios: our server was not measured (not routed yet).")
-        return lines
-    ours, raw = step("ours"), step("raw")
-    if ours.get("p99_ms") and raw.get("p99_ms"):
-        ratio = ours["p99_ms"] / raw["p99_ms"]
-        verdict = "met" if ratio <= 3 and ours["lost_posts"] == 0 else "MISSED"
+    timings = results.get("suite_seconds") or {}
+    if timings:
+        lines.append("")
         lines.append(
-            f"ours/raw p99 at {clients} clients, {args.rate:g} posts/s: "
-            f"{ours['p99_ms']:.1f} / {raw['p99_ms']:.1f} ms = {ratio:.2f}x "
-            f"(target <= 3x: {verdict})"
+            "Time per suite: " + ", ".join(f"{name} {sec:.0f} s" for name, sec in timings.items())
         )
-    else:
-        lines.append(f"ours/raw p99 at {clients} clients: not computable (ours={ours}, raw={raw})")
-    best_ours, _ = highest_rate(fan["ramp"].get("ours", {}))
-    best_tut, _ = highest_rate(fan["ramp"].get("tutorial", {}))
-    if best_ours is None:
-        lines.append("ours/tutorial highest rate: our server passed no rate (target MISSED)")
-    elif best_tut is None:
-        floor = min(args.ramp)
-        verdict = "met" if best_ours >= 4 * floor else "unclear"
-        lines.append(
-            f"ours/tutorial highest rate: {best_ours:g} / (< {floor:g}) posts/s = more than "
-            f"{best_ours / floor:.0f}x (target >= 4x: {verdict})"
-        )
-    else:
-        ratio = best_ours / best_tut
-        lines.append(
-            f"ours/tutorial highest rate: {best_ours:g} / {best_tut:g} posts/s = {ratio:.1f}x "
-            f"(target >= 4x: {'met' if ratio >= 4 else 'MISSED'})"
-        )
-    lost = sum(
-        s.get("lost_posts", 0) for res in fixed["ours"].values() for s in res.get("steps", [])
-    )
-    lines.append(f"posts lost by our server at {args.rate:g} posts/s: {lost} (target 0)")
     return lines
 
 
@@ -464,53 +219,78 @@ def machine() -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for the run, dropped afterwards."""
-    import psycopg
-
-    name = f"mitmachen_bench_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="100 clients, short steps")
-    parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000])
-    parser.add_argument("--rate", type=float, default=10.0, help="posts/s of the fixed-rate runs")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of a fixed-rate run")
-    parser.add_argument(
-        "--ramp", type=float, nargs="+", default=[1, 2, 5, 10, 20, 40, 80, 160, 320]
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--ramp-seconds", type=float, default=4.0)
-    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
-    parser.add_argument("--page-posts", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--no-fanout", action="store_true")
-    parser.add_argument("--no-page", action="store_true")
+    parser.add_argument(
+        "--suite",
+        nargs="+",
+        choices=(*SUITES, "all"),
+        default=["all"],
+        help="what to run (default: all, in the order " + ", ".join(SUITES) + ")",
+    )
+    parser.add_argument("--quick", action="store_true", help="a small version of every suite")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not use taskset")
     parser.add_argument(
         "--no-uvloop", dest="uvloop", action="store_false", help="load client on asyncio's loop"
     )
-    parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not use taskset")
     parser.add_argument(
+        "--processes", type=int, default=2, help="daphne processes of the Redis suites"
+    )
+    one = parser.add_argument_group("fanout (one process)")
+    one.add_argument("--clients", type=int, nargs="+", help="default 100 500 1000 (quick: 100)")
+    one.add_argument("--rate", type=float, default=10.0, help="posts/s of the fixed-rate runs")
+    one.add_argument("--seconds", type=float, help="length of a fixed-rate run (10; quick: 4)")
+    one.add_argument("--ramp", type=float, nargs="+", help="posts/s of the ramp's steps")
+    one.add_argument("--ramp-seconds", type=float, help="length of a ramp step (4; quick: 2)")
+    one.add_argument(
+        "--repeat",
+        type=int,
+        help="runs of raw and ours at the largest client count (3; quick: 1)",
+    )
+    one.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
+    one.add_argument("--no-fanout", action="store_true", help="same as leaving out --suite fanout")
+    one.add_argument(
         "--postgres",
         action="store_true",
         help="PostgreSQL and Redis instead of SQLite and the in-memory layer: a fresh database "
         "is created through BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1/postgres); "
         "REDIS_URL defaults to redis://127.0.0.1:6379/15",
     )
-    args = parser.parse_args()
-    if args.quick:
-        args.clients = [100]
-        args.seconds = 4.0
-        args.ramp = [10, 40, 160]
-        args.ramp_seconds = 2.0
-        args.page_posts = [10, 100]
+    redis = parser.add_argument_group("fanout-redis")
+    redis.add_argument("--redis-clients", type=int, nargs="+", help="default 1000 2000 (quick 500)")
+    redis.add_argument("--redis-rate", type=float, default=10.0, help="posts/s")
+    redis.add_argument("--redis-seconds", type=float, help="length of a run (10; quick: 4)")
+    burst = parser.add_argument_group("connect")
+    burst.add_argument(
+        "--burst-clients", type=int, nargs="+", help="default 500 1000 2000 (quick: 500)"
+    )
+    burst.add_argument(
+        "--burst-rates", type=float, nargs="+", help="connects/s, default 100 200 (quick: 100)"
+    )
+    burst.add_argument("--lone", type=int, help="sequential connects before a burst (20; quick 10)")
+    burst.add_argument(
+        "--burst-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a client may take from its scheduled connect to synced",
+    )
+    page = parser.add_argument_group("page")
+    page.add_argument("--page-posts", type=int, nargs="+", help="default 10 100 1000")
+    page.add_argument("--no-page", action="store_true", help="same as leaving out --suite page")
+    args = parser.parse_args(argv)
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    suites = list(SUITES) if "all" in args.suite else [s for s in SUITES if s in args.suite]
+    if args.no_fanout:
+        suites = [s for s in suites if s != "fanout"]
+    if args.no_page:
+        suites = [s for s in suites if s != "page"]
+    args.suite = suites
+    if args.repeat < 1 or args.lone < 1 or args.processes < 1:
+        parser.error("--repeat, --lone and --processes must be at least 1")
     if args.pin and (shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
         print("taskset or a second CPU is missing: running unpinned", file=sys.stderr)
         args.pin = False
@@ -520,23 +300,35 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.time()
-    results: dict[str, Any] = {"machine": machine(), "args": vars(args), "code": code_version()}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "args": vars(args),
+        "code": code_version(),
+        "suite_seconds": {},
+    }
     scratch = Path(tempfile.mkdtemp(prefix="mitmachen-bench-"))
     try:
-        with contextlib.ExitStack() as stack:
-            if args.postgres:
-                admin = os.environ.get(
-                    "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-                )
-                database_url = stack.enter_context(postgres_database(admin))
-                redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-            else:
-                database_url, redis_url = f"sqlite:///{scratch / 'bench.sqlite3'}", None
-            env = _base_env(scratch, database_url, redis_url)
-            if not args.no_fanout:
-                results["fanout"] = fanout(args, scratch, env)
-        if not args.no_page:
-            results["thread_page"] = thread_page(args, scratch, _base_env(scratch, "", None))
+        if "fanout" in args.suite:
+            suite_started = time.monotonic()
+            with contextlib.ExitStack() as stack:
+                if args.postgres:
+                    database_url = stack.enter_context(postgres_database(postgres_admin_url()))
+                    url, prefix = redis_url(), redis_prefix() + "one-"
+                    stack.callback(redis_cleanup, url, prefix)
+                else:
+                    database_url, url, prefix = f"sqlite:///{scratch / 'bench.sqlite3'}", None, None
+                env = base_env(scratch, database_url, url, prefix)
+                results["fanout"] = fanout_one.run_suite(args, scratch, env)
+            results["suite_seconds"]["fanout"] = round(time.monotonic() - suite_started, 1)
+        if {"fanout-redis", "connect"} & set(args.suite):
+            results.update(redis_suites(args, scratch))
+            for suite in ("fanout-redis", "connect"):
+                if suite in results:
+                    results["suite_seconds"][suite] = results[suite]["seconds"]
+        if "page" in args.suite:
+            suite_started = time.monotonic()
+            results["thread_page"] = thread_page(args, scratch, base_env(scratch, "", None))
+            results["suite_seconds"]["page"] = round(time.monotonic() - suite_started, 1)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results["seconds"] = round(time.time() - started, 1)

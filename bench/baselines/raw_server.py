@@ -1,8 +1,9 @@
 """Baseline 1, the physical limit: a bare ``websockets`` broadcast server (no Django, no database).
 
-It speaks the part of the live protocol the fan-out benchmark uses: on connect it sends ``hello``;
-a ``post.create`` from any client gets the next ``seq``, an ``ack`` to its sender, and one
-``post.created`` frame, encoded once, broadcast to every open socket with ``websockets.broadcast``.
+It speaks the part of the live protocol the benchmarks use: on connect it sends ``hello`` and
+``synced`` (it keeps no history to replay); a ``post.create`` from any client gets the next
+``seq``, an ``ack`` to its sender, and one ``post.created`` frame, encoded once, broadcast to every
+open socket with ``websockets.broadcast``.
 
     python bench/baselines/raw_server.py --port 8765
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import signal
 from datetime import UTC, datetime
@@ -35,28 +35,32 @@ def _post(seq: int, client_id: str, body: str) -> dict:
 
 async def main(port: int) -> None:
     clients: set[ServerConnection] = set()
-    seqs = itertools.count(1)
+    seq = 0
 
     async def handler(ws: ServerConnection) -> None:
+        nonlocal seq
         path = ws.request.path.split("?", 1)[0] if ws.request else ""
         last = path.strip("/").rsplit("/", 1)[-1]
         thread = int(last) if last.isdigit() else 0
         await ws.send(json.dumps({"type": "hello", "thread": thread, "online": len(clients) + 1}))
+        # Nothing to replay (no history): synced at once, as ours says after an empty replay.
+        await ws.send(json.dumps({"type": "synced", "thread": thread, "seq": seq}))
         clients.add(ws)
         try:
             async for message in ws:
                 frame = json.loads(message)
                 if frame.get("type") != "post.create":
                     continue
-                seq = next(seqs)
+                seq += 1
+                mine = seq  # the handler awaits below; another post may move ``seq`` meanwhile
                 client_id = str(frame.get("client_id", ""))
                 event = {
                     "type": "post.created",
-                    "seq": seq,
+                    "seq": mine,
                     "thread": thread,
-                    "post": _post(seq, client_id, str(frame.get("body", ""))),
+                    "post": _post(mine, client_id, str(frame.get("body", ""))),
                 }
-                await ws.send(json.dumps({"type": "ack", "client_id": client_id, "seq": seq}))
+                await ws.send(json.dumps({"type": "ack", "client_id": client_id, "seq": mine}))
                 broadcast(clients, json.dumps(event, separators=(",", ":")))
         except ConnectionClosed:
             pass  # the load client aborts its sockets when it is done
