@@ -103,6 +103,7 @@ class LiveClient:
         backoff_first: float = 0.5,
         backoff_cap: float = 5.0,
         post_retry: float = 1.0,
+        head_grace: float = 1.0,
     ) -> None:
         self.name = name
         self.server = server
@@ -115,6 +116,9 @@ class LiveClient:
         self.backoff_first = backoff_first
         self.backoff_cap = backoff_cap
         self.post_retry = post_retry
+        #: After a pong ahead of us, how long the live event may still be on its way before we
+        #: resync (the protocol's "convergence without a next event"; the browser waits 2 s).
+        self.head_grace = head_grace
         self.record = Record()
         #: Unacknowledged posts: client_id -> body, in the order they were made.
         self.pending: dict[str, str] = {}
@@ -303,6 +307,16 @@ class LiveClient:
         body = self.pending[client_id]
         await self._send(ws, {"type": "post.create", "client_id": client_id, "body": body})
 
+    async def _resync_if_behind(self, ws: Any, head: int) -> None:
+        """A pong said the head is ``head``; if its event has not come live meanwhile, fetch it."""
+        if ws is not self._ws or self._replaying or self.last_seq >= head:
+            return
+        self.record.resyncs_after_pong += 1
+        try:
+            await self._resync(ws)
+        except Exception:  # the socket went away meanwhile: the reconnect replays anyway
+            return
+
     async def _resync(self, ws: Any) -> None:
         self._replaying = True
         await self._send(ws, {"type": "resync", "after": self.last_seq})
@@ -346,8 +360,10 @@ class LiveClient:
             self._last_ping = None
             head = frame.get("seq")
             if isinstance(head, int) and head > self.last_seq and not self._replaying:
-                self.record.resyncs_after_pong += 1
-                await self._resync(ws)
+                loop.call_later(
+                    self.head_grace,
+                    lambda: asyncio.ensure_future(self._resync_if_behind(ws, head)),
+                )
         elif kind == "ack":
             client_id = frame.get("client_id")
             if isinstance(client_id, str):

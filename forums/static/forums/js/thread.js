@@ -30,6 +30,7 @@
   // --- settings ----------------------------------------------------------------------------------
   var heartbeatMs = 25000; // the server's hello says how often (hello.heartbeat, seconds)
   var PONG_TIMEOUT_MS = 10000;
+  var HEAD_GRACE_MS = 2000;
   var BACKOFF_FIRST_MS = 1000;
   var BACKOFF_CAP_MS = 30000;
   var ANNOUNCE_EVERY_MS = 5000;
@@ -288,10 +289,16 @@
   }
 
   // Every pong carries the thread's head: an event lost on the way is noticed within one
-  // heartbeat, even when nothing is posted after it.
+  // heartbeat, even when nothing is posted after it. The event may also just be on its way (it
+  // was committed a moment ago): give it HEAD_GRACE_MS before asking for a replay.
   function onPong(frame) {
     window.clearTimeout(pongTimer);
-    if (!syncing && typeof frame.seq === "number" && frame.seq > lastSeq) { requestResync(); }
+    var head = frame.seq;
+    if (syncing || typeof head !== "number" || head <= lastSeq) { return; }
+    var ws = socket;
+    window.setTimeout(function () {
+      if (socket === ws && connected && !syncing && head > lastSeq) { requestResync(); }
+    }, HEAD_GRACE_MS);
   }
 
   function onSynced(frame) {
