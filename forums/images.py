@@ -14,9 +14,11 @@ request's thread. The rules, in the order they are checked:
    GIF frame may enlarge the canvas beyond what the header said, and Pillow only learns that
    when it reaches the frame.
 4. What is stored is a new image built from the pixels alone: at most ``max_edge`` pixels on
-   its longer side, turned upright by its EXIF orientation first, and written with no EXIF,
-   XMP, ICC profile, comment, text chunk or application extension. Animations stay animations
-   (every frame, its duration and the loop count; nothing else of the file survives).
+   its longer side, turned upright by its EXIF orientation, and written with no EXIF, XMP,
+   ICC profile, comment, text chunk or application extension. Animations stay animations
+   (every frame, its duration and the loop count; nothing else of the file survives), scaled
+   so that all their frames together hold at most ``max_animation_pixels``: the frames are
+   kept in memory until the animation is encoded, so this bounds a job's peak memory.
    An ICC profile is dropped, not applied: colours are then read as sRGB, which shifts
    wide-gamut photos slightly; applying a profile would mean parsing it (hostile input) with
    LittleCMS for little gain in a discussion forum.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +67,7 @@ class ImageLimits:
     max_pixels: int  # decoded pixels, summed over all frames
     max_frames: int
     max_edge: int  # longer side of what is stored
+    max_animation_pixels: int = 8_000_000  # stored pixels of an animation, summed over frames
 
 
 @dataclass(frozen=True)
@@ -114,14 +118,19 @@ def clean_image(data: bytes, *, limits: ImageLimits) -> CleanImage:
 def _clean_still(image: Image.Image, image_format: str, limits: ImageLimits) -> CleanImage:
     edge = limits.max_edge
     if image_format == "JPEG":
-        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
-        image.draft("RGB", (edge, edge))
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size:
+        # a 12-megapixel photo is then decoded at 3 megapixels.
+        width, height = image.size
+        scale = min(1.0, edge / max(width, height))
+        image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
     _check_budget(image, decoded=0, limits=limits, frames_decoded=0)
     image.load()
+    # Downscale first (the box is square, so turning it afterwards keeps it within the edge),
+    # then turn: the copies exif_transpose makes are small.
+    image.thumbnail((edge, edge))
     upright = ImageOps.exif_transpose(image)
     if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
         upright = upright.convert("RGB")
-    upright.thumbnail((edge, edge))
     clean = _pixels_only(upright, keep=KEPT_INFO)
     extension, options = FORMATS[image_format]
     out = io.BytesIO()
@@ -132,7 +141,7 @@ def _clean_still(image: Image.Image, image_format: str, limits: ImageLimits) -> 
 def _clean_animation(
     image: Image.Image, image_format: str, frames: int, limits: ImageLimits
 ) -> CleanImage:
-    edge = limits.max_edge
+    target = _animation_size(image.size, frames, limits)
     kept: list[Image.Image] = []
     durations: list[int] = []
     decoded = 0
@@ -140,9 +149,11 @@ def _clean_animation(
         image.seek(index)  # reads the frame's header; may enlarge a GIF's canvas
         decoded = _check_budget(image, decoded=decoded, limits=limits, frames_decoded=index)
         image.load()
-        # Pillow composes each frame onto the canvas, so every kept frame is complete.
+        # Pillow composes each frame onto the canvas, so every kept frame is complete; all get
+        # the same size, even if a GIF frame enlarged the canvas on the way.
         frame = image.convert("RGBA")
-        frame.thumbnail((edge, edge))
+        if frame.size != target:
+            frame = frame.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
         kept.append(_pixels_only(frame, keep=frozenset()))
         durations.append(int(image.info.get("duration") or 100))
     options: dict = {
@@ -162,6 +173,18 @@ def _clean_animation(
     out = io.BytesIO()
     kept[0].save(out, format=image_format, **options)
     return CleanImage(out.getvalue(), extension, len(kept))
+
+
+def _animation_size(size: tuple[int, int], frames: int, limits: ImageLimits) -> tuple[int, int]:
+    """The size every stored frame gets: within ``max_edge``, and all frames together within
+    ``max_animation_pixels`` (the frames are held in memory until the animation is encoded)."""
+    width, height = size
+    scale = min(
+        1.0,
+        limits.max_edge / max(width, height),
+        math.sqrt(limits.max_animation_pixels / (frames * width * height)),
+    )
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _check_budget(
@@ -237,4 +260,5 @@ def limits_from_settings() -> ImageLimits:
         max_pixels=settings.IMAGE_UPLOAD_MAX_PIXELS,
         max_frames=settings.IMAGE_UPLOAD_MAX_FRAMES,
         max_edge=settings.IMAGE_UPLOAD_MAX_EDGE,
+        max_animation_pixels=settings.IMAGE_UPLOAD_MAX_ANIMATION_PIXELS,
     )

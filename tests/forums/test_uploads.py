@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageSequence
 
 from forums import images, services
 from forums.models import Forum
@@ -329,3 +329,34 @@ def test_no_metadata_block_survives_in_the_stored_file(client, alice, settings, 
         assert crafted.METADATA_KEYS & set(image.info) == set()
         assert getattr(image, "text", {}) == {}
         assert not image.getexif()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_upload_through_the_asgi_handler_is_stored_and_a_bomb_refused(
+    async_client, alice, settings, forum
+):
+    """The async view under Django's ASGI handler, as daphne runs it (the middleware adapted)."""
+    await async_client.aforce_login(alice)
+    url = reverse("markdownx_upload")
+    image = SimpleUploadedFile("bild.png", png(), content_type="image/png")
+    response = await async_client.post(url, {"image": image, "forum": forum.slug}, **AJAX)
+    assert response.status_code == 200
+    assert response.json()["image_code"].endswith(".png)")
+    bomb = SimpleUploadedFile("bild.gif", crafted.gif_animation(20, (4000, 4000)))
+    response = await async_client.post(url, {"image": bomb}, **AJAX)
+    assert response.status_code == 400
+    assert len(files_written(settings)) == 1
+
+
+def test_a_long_animation_is_stored_smaller_so_that_all_its_frames_fit_the_stored_budget(
+    client, alice, settings, forum
+):
+    settings.IMAGE_UPLOAD_MAX_ANIMATION_PIXELS = 160_000  # 40 frames of 63 x 63
+    client.force_login(alice)
+    response = upload(client, crafted.gif_animation(40, (400, 400)), name="a.gif")
+    assert response.status_code == 200
+    with stored_image(settings) as image:
+        assert image.size == (63, 63)
+        # Frames that became identical when scaled down are merged, their durations added.
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(image)]
+        assert 1 < len(durations) <= 40 and sum(durations) == 40 * 80
