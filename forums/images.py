@@ -92,22 +92,28 @@ class ImageRefused(Exception):
 def clean_image(data: bytes, *, limits: ImageLimits) -> CleanImage:
     """The upload re-encoded from its pixels alone; raises :class:`ImageRefused`.
 
-    Peak memory is bounded by ``limits.max_pixels`` (at most 4 bytes a pixel for the frame
-    being decoded plus the downscaled frames kept for the animation).
+    Peak memory is bounded by the limits: about 4 bytes a pixel of the frame being decoded
+    (at most ``max_pixels``) plus 4 bytes a pixel of the frames kept for an animation (at
+    most ``max_animation_pixels``). Only the four formats' parsers ever see the bytes.
     """
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            image_format = probe.format
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
+            # Cameras write JPEGs with extra images (MPO: a preview, a depth map); the first
+            # one is the photo, and only it is decoded.
+            photo_with_extras = probe.format == "MPO"
+            image_format = "JPEG" if photo_with_extras else probe.format
             if image_format not in FORMATS:
                 raise ImageRefused("format")
-            frames = getattr(probe, "n_frames", 1)  # from headers; no frame is decoded
+            # The frame count comes from headers (a GIF's are found by skipping over the
+            # compressed data of each frame): no frame is decoded.
+            frames = 1 if photo_with_extras else getattr(probe, "n_frames", 1)
             width, height = probe.size
             if frames > limits.max_frames:
                 raise ImageRefused("frames")
             if frames * width * height > limits.max_pixels:
                 raise ImageRefused("pixels")
             probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
             if frames > 1:
                 return _clean_animation(image, image_format, frames, limits)
             return _clean_still(image, image_format, limits)

@@ -360,3 +360,17 @@ def test_a_long_animation_is_stored_smaller_so_that_all_its_frames_fit_the_store
         # Frames that became identical when scaled down are merged, their durations added.
         durations = [frame.info["duration"] for frame in ImageSequence.Iterator(image)]
         assert 1 < len(durations) <= 40 and sum(durations) == 40 * 80
+
+
+def test_a_camera_jpeg_with_extra_images_is_stored_as_its_first_image(
+    client, alice, settings, forum
+):
+    photo = Image.new("RGB", (60, 40), (200, 30, 30))
+    depth = Image.new("RGB", (30, 20), (0, 0, 0))
+    mpo = crafted.encode(photo, "MPO", save_all=True, append_images=[depth])
+    with Image.open(io.BytesIO(mpo)) as original:
+        assert (original.format, original.n_frames) == ("MPO", 2)
+    client.force_login(alice)
+    assert upload(client, mpo, name="foto.jpg").status_code == 200
+    with stored_image(settings) as image:
+        assert (image.format, image.size, getattr(image, "n_frames", 1)) == ("JPEG", (60, 40), 1)
