@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageSequence
 
 from forums.images import CleanImage, ImageJobs, ImageLimits, ImageRefused, ImagesBusy, clean_image
 from tests.forums import crafted_images as crafted
@@ -52,6 +52,7 @@ def cpu_seconds(function: Callable[[], object], *, repeat: int = 3) -> float:
 @pytest.mark.parametrize("make", HOSTILE.values(), ids=HOSTILE.keys())
 def test_a_hostile_image_is_refused_from_its_headers_before_any_pixel_is_decoded(make):
     data = make()
+    Image.init()  # importing every plugin once builds an image (PalmImagePlugin's palette)
     before = images_created()
     with pytest.raises(ImageRefused) as refused:
         clean_image(data, limits=LIMITS)
@@ -111,3 +112,28 @@ def test_jobs_beyond_the_workers_and_the_queue_are_refused_until_one_ends():
         return results
 
     assert asyncio.run(scenario()) == [True, "waited", "free again"]
+
+
+def composed_frames(data: bytes) -> list[Image.Image]:
+    with Image.open(io.BytesIO(data)) as image:
+        return [frame.convert("RGBA") for frame in ImageSequence.Iterator(image)]
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
+def test_an_animation_with_transparency_looks_the_same_frame_by_frame_after_cleaning(fmt):
+    """A block moves over a transparent background: each frame must clear the one before."""
+    frames = []
+    for index in range(4):
+        frame = Image.new("RGBA", (40, 30), (0, 0, 0, 0))
+        frame.paste((200, 30, 30, 255), (10 * index, 0, 10 * index + 10, 30))
+        frames.append(frame)
+    disposal = {"disposal": 2} if fmt == "GIF" else {}
+    data = crafted.encode(
+        frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0, **disposal
+    )
+    clean = clean_image(data, limits=LIMITS)
+    before, after = composed_frames(data), composed_frames(clean.data)
+    assert len(after) == len(before) == 4
+    assert [ImageChops.difference(a, b).getbbox() for a, b in zip(before, after, strict=True)] == [
+        None
+    ] * 4
