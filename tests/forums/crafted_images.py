@@ -60,6 +60,11 @@ def gif_animation(frames: int, size: tuple[int, int]) -> bytes:
     return head + b"".join(first_blocks + later) + b";"
 
 
+def gif_with_junk(junk: int) -> bytes:
+    """A two-frame GIF followed by junk bytes, which GIF readers skip one at a time."""
+    return gif_animation(2, (100, 100))[:-1] + b"\x01" * junk + b";"
+
+
 def png_bomb(side: int) -> bytes:
     """A PNG of side x side black pixels: zlib packs them about 1,000 to 1."""
     return encode(Image.new("L", (side, side), 0), "PNG", compress_level=9)
