@@ -160,7 +160,8 @@ def _clean_animation(
         frame = image.convert("RGBA")
         if frame.size != target:
             frame = frame.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
-        kept.append(_pixels_only(frame, keep=frozenset()))
+        frame.info = {}  # convert() made a new image but copied the file's metadata into it
+        kept.append(frame)
         durations.append(int(image.info.get("duration") or 100))
     options: dict = {
         "save_all": True,
