@@ -254,7 +254,19 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "deliberation.markup.render_markdown"
 MARKDOWNX_MEDIA_PATH = "uploads/%Y/%m/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
-MARKDOWNX_IMAGE_MAX_SIZE = {"size": (2000, 2000), "quality": 85}
+# Uploaded images (forums.images): pixels decoded per upload, summed over an animation's frames;
+# frames of an animation; longer side of what is stored (and, for an animation, its pixels
+# over all frames); images decoded at once per process and
+# how many more may wait (beyond that the upload is refused with "try again").
+IMAGE_UPLOAD_MAX_PIXELS = env_int("IMAGE_UPLOAD_MAX_PIXELS", 40_000_000, minimum=1_000_000)
+IMAGE_UPLOAD_MAX_FRAMES = env_int("IMAGE_UPLOAD_MAX_FRAMES", 200, minimum=1)
+IMAGE_UPLOAD_MAX_EDGE = env_int("IMAGE_UPLOAD_MAX_EDGE", 2000, minimum=100)
+IMAGE_UPLOAD_MAX_ANIMATION_PIXELS = env_int(
+    "IMAGE_UPLOAD_MAX_ANIMATION_PIXELS", 8_000_000, minimum=100_000
+)  # stored pixels of an animation, all frames together (they are held in memory while encoding)
+IMAGE_UPLOAD_WORKERS = env_int("IMAGE_UPLOAD_WORKERS", 2, minimum=1)
+IMAGE_UPLOAD_QUEUE = env_int("IMAGE_UPLOAD_QUEUE", 8, minimum=0)
+MARKDOWNX_IMAGE_MAX_SIZE = {"size": (IMAGE_UPLOAD_MAX_EDGE,) * 2, "quality": 85}
 
 # --- mail ---------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -6,10 +6,12 @@ answer the same requests its JavaScript sends, with our rules:
 * upload (``markdownx_upload``): signed in, allowed to take part in the forum named by the
   ``forum`` POST field (its slug or id) or, without one, in at least one forum; a PNG, JPEG,
   WebP or GIF as Pillow reads it (extension and content type are ignored), at most
-  ``MARKDOWNX_UPLOAD_MAX_SIZE`` bytes. The image is decoded and encoded again, which drops
-  metadata such as a photo's GPS position, and scaled down to ``MARKDOWNX_IMAGE_MAX_SIZE``.
+  ``MARKDOWNX_UPLOAD_MAX_SIZE`` bytes, within the decoded-pixel and frame budget of
+  ``forums.images``. The image is rebuilt from its pixels (no EXIF, XMP, ICC profile, comment or
+  text chunk survives) and scaled down to ``IMAGE_UPLOAD_MAX_EDGE``; the decoding runs on this
+  process's bounded image workers, not on the request's thread (503 when they are all busy).
   A refused upload writes no file. Success: ``{"image_code": "![](/media/...)"}`` as markdownx's
-  JS expects. Refusal: status 400/403 with ``{"error": "<message in the user's language>"}``;
+  JS expects. Refusal: status 400/403/503 with ``{"error": "<message in the user's language>"}``;
   markdownx's JS then fires ``markdownx.fileUploadError`` with that object, so a page can show
   ``error`` in a live region.
 * preview (``markdownx_markdownify``): POST, signed in, rendered by ``deliberation.markup``.
@@ -17,30 +19,31 @@ answer the same requests its JavaScript sends, with our rules:
 
 from __future__ import annotations
 
-import io
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from PIL import Image, UnidentifiedImageError
 
 from deliberation.markup import render_markdown
+from deliberation.models import Member
+from forums.images import (
+    ImageLimits,
+    ImageRefused,
+    ImagesBusy,
+    clean_image,
+    image_jobs,
+    limits_from_settings,
+)
 from forums.models import Forum
 from forums.permissions import can_participate, can_view_forum, checker_for, visible_forums
 
-#: Pillow format name -> (file extension, save options)
-FORMATS: dict[str, tuple[str, dict]] = {
-    "PNG": ("png", {"optimize": True}),
-    "JPEG": ("jpg", {"quality": 85}),
-    "WEBP": ("webp", {"quality": 85}),
-    "GIF": ("gif", {}),
-}
-MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
 PREVIEW_MAX_CHARS = 20_000
 
 
@@ -56,8 +59,7 @@ def _forum_from_post(request: HttpRequest) -> Forum | None:
     return Forum.objects.filter(**lookup).first()
 
 
-def _may_upload(request: HttpRequest) -> bool:
-    user = request.user
+def _may_upload(request: HttpRequest, user: Member | AnonymousUser) -> bool:
     if "forum" in request.POST and request.POST["forum"].strip():
         forum = _forum_from_post(request)
         return (
@@ -71,40 +73,45 @@ def _may_upload(request: HttpRequest) -> bool:
     return any(can_participate(user, forum, checker=checker) for forum in open_forums)
 
 
-def _reencode(data: bytes) -> tuple[bytes, str] | None:
-    """The image encoded again by Pillow, and its extension; None if it is no allowed image."""
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in FORMATS:
-                return None
-            width, height = probe.size
-            if width * height > MAX_PIXELS:
-                return None
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image_format = image.format
-            image.load()
-            extension, options = FORMATS[image_format]
-            size = settings.MARKDOWNX_IMAGE_MAX_SIZE.get("size", (2000, 2000))
-            if image_format == "GIF" and getattr(image, "n_frames", 1) > 1:
-                out = io.BytesIO()
-                image.save(out, format="GIF", save_all=True)  # keep the animation as it is
-                return out.getvalue(), extension
-            if image_format == "JPEG" and image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            image.thumbnail(size)
-            out = io.BytesIO()
-            image.save(out, format=image_format, **options)
-            return out.getvalue(), extension
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
+def _store(data: bytes, limits: ImageLimits) -> str:
+    """The cleaned image saved under a fresh name; runs on an image worker, never on the
+    request's thread. Nothing is written unless the image passed every check."""
+    clean = clean_image(data, limits=limits)
+    folder = timezone.now().strftime(settings.MARKDOWNX_MEDIA_PATH)
+    name = default_storage.save(
+        f"{folder}{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.data)
+    )
+    return default_storage.url(name)
+
+
+def _refusal(refused: ImageRefused) -> JsonResponse:
+    limits = limits_from_settings()
+    if refused.reason == "frames":
+        return _error(
+            _("The animation has too many frames: at most %(frames)d are allowed.")
+            % {"frames": limits.max_frames},
+            400,
+        )
+    if refused.reason == "pixels":
+        return _error(
+            _(
+                "The image is too large when unpacked: at most %(megapixels)d megapixels "
+                "are allowed, counting every frame of an animation."
+            )
+            % {"megapixels": limits.max_pixels // 1_000_000},
+            400,
+        )
+    return _error(_("Only PNG, JPEG, WebP and GIF images can be uploaded."), 400)
 
 
 @require_POST
-def image_upload(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
+async def image_upload(request: HttpRequest) -> HttpResponse:
+    # Async so that decoding runs on an image worker (forums.images.ImageJobs) and only the
+    # permission check takes the thread Django runs synchronous database code on.
+    user = await request.auser()
+    if not user.is_authenticated:
         return _error(_("Please sign in to upload images."), 403)
-    if not _may_upload(request):
+    if not await sync_to_async(_may_upload)(request, user):
         return _error(_("You may not upload images here."), 403)
     upload = request.FILES.get("image")
     if upload is None:
@@ -116,13 +123,16 @@ def image_upload(request: HttpRequest) -> HttpResponse:
             % {"megabytes": limit // (1024 * 1024)},
             400,
         )
-    encoded = _reencode(upload.read(limit + 1))
-    if encoded is None:
-        return _error(_("Only PNG, JPEG, WebP and GIF images can be uploaded."), 400)
-    data, extension = encoded
-    folder = timezone.now().strftime(settings.MARKDOWNX_MEDIA_PATH)
-    name = default_storage.save(f"{folder}{uuid.uuid4().hex}.{extension}", ContentFile(data))
-    return JsonResponse({"image_code": f"![]({default_storage.url(name)})"})
+    data = upload.read(limit + 1)
+    try:
+        url = await image_jobs().run(_store, data, limits_from_settings())
+    except ImageRefused as refused:
+        return _refusal(refused)
+    except ImagesBusy:
+        response = _error(_("Many images are being uploaded right now: please try again."), 503)
+        response["Retry-After"] = "5"
+        return response
+    return JsonResponse({"image_code": f"![]({url})"})
 
 
 @require_POST

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageFile, ImageSequence
 
-from forums import services
+from forums import images, services
 from forums.models import Forum
 from tests import factories
+from tests.forums import crafted_images as crafted
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +143,234 @@ def test_the_preview_renders_with_our_sanitiser(client, alice):
 def test_the_preview_refuses_get(client, alice):
     client.force_login(alice)
     assert client.get(reverse("markdownx_markdownify")).status_code == 405
+
+
+# --- hostile images (issue #9, finding 4) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reported_gif() -> bytes:
+    """The GIF of the report: 20 frames of 4000 x 4000 in a few dozen KB."""
+    return crafted.gif_animation(20, (4000, 4000))
+
+
+def assert_refused(response, settings, *words: str) -> None:
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert all(word in message for word in words), message
+    assert files_written(settings) == []
+
+
+def test_the_reported_gif_of_twenty_big_frames_is_refused_with_a_message_and_no_file(
+    client, alice, settings, forum, reported_gif
+):
+    client.force_login(alice)
+    response = upload(client, reported_gif, name="bild.gif", content_type="image/gif")
+    assert_refused(response, settings, "40 Megapixel")
+
+
+def test_an_animation_over_the_pixel_budget_is_refused_although_each_frame_is_within_it(
+    client, alice, settings, forum
+):
+    settings.IMAGE_UPLOAD_MAX_PIXELS = 1_000_000
+    client.force_login(alice)
+    ten_frames = crafted.gif_animation(10, (400, 400))  # 160,000 pixels a frame, 1.6 M in all
+    response = upload(client, ten_frames, name="bild.gif", content_type="image/gif")
+    assert_refused(response, settings, "1 Megapixel")
+
+
+def test_an_animation_with_more_frames_than_allowed_is_refused(client, alice, settings, forum):
+    settings.IMAGE_UPLOAD_MAX_FRAMES = 5
+    client.force_login(alice)
+    response = upload(client, crafted.gif_animation(6, (8, 8)), name="a.gif")
+    assert_refused(response, settings, "höchstens 5")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(crafted.png_bomb(8000), id="decompression-bomb-png-64-megapixels"),
+        pytest.param(crafted.png_claiming(12000, 10000), id="tiny-png-claiming-120-megapixels"),
+        pytest.param(
+            crafted.gif_growing_canvas(7000), id="gif-whose-second-frame-grows-the-canvas"
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_hostile_image_is_refused_with_a_message_and_no_file(
+    client, alice, settings, forum, data
+):
+    client.force_login(alice)
+    response = upload(client, data)
+    assert_refused(response, settings, "Megapixel")
+
+
+def stored_image(settings) -> Image.Image:
+    [written] = files_written(settings)
+    return Image.open(written)
+
+
+def test_a_large_photo_is_stored_downscaled_to_the_maximum_edge(client, alice, settings, forum):
+    client.force_login(alice)
+    response = upload(client, crafted.photo((4000, 3000)), name="foto.jpg")
+    assert response.status_code == 200
+    with stored_image(settings) as image:
+        assert (image.format, image.size) == ("JPEG", (2000, 1500))
+
+
+def test_an_animation_is_stored_animated_with_every_frame_downscaled(
+    client, alice, settings, forum
+):
+    settings.IMAGE_UPLOAD_MAX_EDGE = 100
+    client.force_login(alice)
+    response = upload(client, crafted.gif_animation(3, (300, 200)), name="a.gif")
+    assert response.status_code == 200
+    with stored_image(settings) as image:
+        assert (image.format, image.size, image.n_frames) == ("GIF", (100, 67), 3)
+        assert image.info["loop"] == 0
+        assert image.info["duration"] == 80
+
+
+def test_a_photo_is_stored_upright_as_its_exif_orientation_says(client, alice, settings, forum):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    sideways = crafted.encode(Image.new("RGB", (60, 20), (200, 30, 30)), "JPEG", exif=exif)
+    client.force_login(alice)
+    assert upload(client, sideways, name="foto.jpg").status_code == 200
+    with stored_image(settings) as image:
+        assert image.size == (20, 60)
+
+
+def test_the_image_is_decoded_on_an_image_worker_not_on_the_requests_thread(
+    client, alice, settings, forum, monkeypatch
+):
+    threads: list[str] = []
+    load = ImageFile.ImageFile.load
+
+    def spying_load(self):
+        threads.append(threading.current_thread().name)
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spying_load)
+    client.force_login(alice)
+    assert upload(client, png()).status_code == 200
+    assert threads
+    assert all(name.startswith("image-job") for name in threads), threads
+
+
+def test_when_every_image_worker_is_busy_the_upload_is_refused_with_try_again_and_no_file(
+    client, alice, settings, forum, monkeypatch
+):
+    jobs = images.ImageJobs(workers=1, waiting=0)
+    monkeypatch.setattr(images, "_jobs", jobs)
+    started, release = threading.Event(), threading.Event()
+
+    def blocker() -> None:
+        started.set()
+        release.wait(timeout=30)
+
+    holder = threading.Thread(target=lambda: asyncio.run(jobs.run(blocker)))
+    holder.start()
+    try:
+        assert started.wait(timeout=30)
+        client.force_login(alice)
+        response = upload(client, png())
+        assert response.status_code == 503
+        assert response["Retry-After"]
+        assert response.json()["error"]
+        assert files_written(settings) == []
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert upload(client, png()).status_code == 200  # the slot is free again
+
+
+# --- metadata (issue #9, finding 5) -----------------------------------------------------------
+
+METADATA_BYTES = [
+    crafted.NAME.encode(),
+    b"Erika",
+    b"<script",
+    b"Exif",
+    b"ICC_PROFILE",
+    b"iCCP",
+    b"tEXt",
+    b"zTXt",
+    b"iTXt",
+    b"eXIf",
+    b"XMP",
+    b"xmpmeta",
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        pytest.param(crafted.jpeg_with_metadata(), "a.jpg", id="jpeg-exif-xmp-icc-comment"),
+        pytest.param(crafted.png_with_metadata(), "a.png", id="png-text-ztxt-itxt-icc-exif"),
+        pytest.param(crafted.webp_with_metadata(), "a.webp", id="webp-exif-xmp-icc"),
+        pytest.param(crafted.gif_with_metadata(), "a.gif", id="gif-comment-xmp-extension"),
+        pytest.param(crafted.animated_gif_with_metadata(), "a.gif", id="animated-gif-comment"),
+    ],
+)
+def test_no_metadata_block_survives_in_the_stored_file(client, alice, settings, forum, data, name):
+    with Image.open(io.BytesIO(data)) as original:  # the crafted file does carry it
+        assert crafted.METADATA_KEYS & set(original.info)
+    client.force_login(alice)
+    assert upload(client, data, name=name).status_code == 200
+    [written] = files_written(settings)
+    stored = written.read_bytes()
+    assert [marker for marker in METADATA_BYTES if marker in stored] == []
+    with Image.open(written) as image:
+        image.load()
+        # An animated GIF keeps one application extension: the loop count (NETSCAPE2.0).
+        extension = image.info.pop("extension", (b"NETSCAPE2.0",))[0]
+        assert extension.startswith(b"NETSCAPE2.0")
+        assert crafted.METADATA_KEYS & set(image.info) == set()
+        assert getattr(image, "text", {}) == {}
+        assert not image.getexif()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_upload_through_the_asgi_handler_is_stored_and_a_bomb_refused(
+    async_client, alice, settings, forum
+):
+    """The async view under Django's ASGI handler, as daphne runs it (the middleware adapted)."""
+    await async_client.aforce_login(alice)
+    url = reverse("markdownx_upload")
+    image = SimpleUploadedFile("bild.png", png(), content_type="image/png")
+    response = await async_client.post(url, {"image": image, "forum": forum.slug}, **AJAX)
+    assert response.status_code == 200
+    assert response.json()["image_code"].endswith(".png)")
+    bomb = SimpleUploadedFile("bild.gif", crafted.gif_animation(20, (4000, 4000)))
+    response = await async_client.post(url, {"image": bomb}, **AJAX)
+    assert response.status_code == 400
+    assert len(files_written(settings)) == 1
+
+
+def test_a_long_animation_is_stored_smaller_so_that_all_its_frames_fit_the_stored_budget(
+    client, alice, settings, forum
+):
+    settings.IMAGE_UPLOAD_MAX_ANIMATION_PIXELS = 160_000  # 40 frames of 63 x 63
+    client.force_login(alice)
+    response = upload(client, crafted.gif_animation(40, (400, 400)), name="a.gif")
+    assert response.status_code == 200
+    with stored_image(settings) as image:
+        assert image.size == (63, 63)
+        # Frames that became identical when scaled down are merged, their durations added.
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(image)]
+        assert 1 < len(durations) <= 40 and sum(durations) == 40 * 80
+
+
+def test_a_camera_jpeg_with_extra_images_is_stored_as_its_first_image(
+    client, alice, settings, forum
+):
+    photo = Image.new("RGB", (60, 40), (200, 30, 30))
+    depth = Image.new("RGB", (30, 20), (0, 0, 0))
+    mpo = crafted.encode(photo, "MPO", save_all=True, append_images=[depth])
+    with Image.open(io.BytesIO(mpo)) as original:
+        assert (original.format, original.n_frames) == ("MPO", 2)
+    client.force_login(alice)
+    assert upload(client, mpo, name="foto.jpg").status_code == 200
+    with stored_image(settings) as image:
+        assert (image.format, image.size, getattr(image, "n_frames", 1)) == ("JPEG", (60, 40), 1)
