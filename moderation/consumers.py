@@ -20,7 +20,6 @@ import json
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
-from deliberation.livework import DirectDispatch
+from deliberation.livework import DirectDispatch, reads
 from deliberation.socket_auth import member_behind
 from forums import permissions
 from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
@@ -96,9 +95,9 @@ class QueueConsumer(DirectDispatch, AsyncWebsocketConsumer):
         await self.hub.subscribe(self.group, self, audience=MODERATOR)
         await self._send_frame({"type": "hello", "queue": self.forum_id or STAFF})
 
-    # --- authorisation (database thread) --------------------------------------------------------
+    # --- authorisation (the live read pool: reads only) -----------------------------------------
 
-    @database_sync_to_async
+    @reads
     def _authorise(self) -> None:
         user = self._current_user()
         if user.is_authenticated and user.language:
