@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -34,7 +33,13 @@ from django.utils.translation import gettext as _
 from deliberation.fastsend import protocol_of, send_prepared
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MEMBER, MODERATOR, encode, group_name
-from deliberation.livework import CLOSE_TRY_AGAIN_LATER, DirectDispatch, connect_gate, reads
+from deliberation.livework import (
+    CLOSE_TRY_AGAIN_LATER,
+    DirectDispatch,
+    connect_gate,
+    reads,
+    writes,
+)
 from deliberation.socket_auth import member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
@@ -603,7 +608,7 @@ class ThreadConsumer(DirectDispatch, AsyncWebsocketConsumer):
                 outcome.frames.append(self._with_ref(error, ref))
             return outcome
 
-    _handle = database_sync_to_async(_answer_frame)
+    _handle = writes(_answer_frame)
     _handle_read = reads(_answer_frame)
 
     def _answer(
