@@ -7,7 +7,7 @@ spread round-robin over ``ports``, and each waits for ``hello`` and ``synced``. 
 its socket open until the burst is over, as a conference's audience does.
 
 Connect-to-synced is measured from a client's *scheduled* start to its ``synced`` frame, so a shed
-client's wait, and a late start, count against the server. A client the server sheds (1013)
+client's wait, and a late start, count against the server. A client the server sheds (4503)
 connects again after ``retry_after * (1 + random())`` (``bench.wsclient.open_socket``); a failed
 handshake (refused, dropped, timed out, closed with another code) is not retried and is counted
 as failed.

@@ -77,7 +77,7 @@ async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[R
         print(f"connect errors: {dict(errors)}", file=sys.stderr)
     sheds = sum(o.sheds for o in opened)
     if sheds:
-        print(f"connects shed by the server (1013), then retried: {sheds}", file=sys.stderr)
+        print(f"connects shed by the server (4503), then retried: {sheds}", file=sys.stderr)
     receivers = [o.receiver for o in opened if o.receiver is not None]
     return receivers, {
         "connect_seconds": round(time.monotonic() - started, 2),
@@ -87,7 +87,7 @@ async def _connect_receivers(spec: dict[str, Any], tally: Tally) -> tuple[list[R
 
 
 async def _connect_poster(spec: dict[str, Any], port: int, cookie: str) -> ClientConnection:
-    """A posting socket past its ``hello``; a connect the server sheds (1013) is retried."""
+    """A posting socket past its ``hello``; a connect the server sheds (4503) is retried."""
     uri = f"ws://{spec['host']}:{port}{spec['path']}"
     deadline = time.monotonic() + 60
     while True:

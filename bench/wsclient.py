@@ -5,8 +5,8 @@ frame it does a substring test and one regex for ``seq``, so that at 1,000 socke
 client is not what saturates. It is ready when the frame it waits for arrived (``hello`` for the
 fan-out, ``synced`` for a connect burst: see docs/PROTOCOL.md, "Connecting").
 
-A server under a connect burst may accept a socket and close it at once with ``1013`` ("try again
-later") and a JSON reason ``{"retry_after": <seconds>}``. ``open_socket`` then waits
+A server under a connect burst may accept a socket and close it at once with ``4503`` ("try again
+later") after a frame ``{"type": "busy", "retry_after": <seconds>}``. ``open_socket`` then waits
 ``retry_after * (1 + random())``, as the platform's own script does, and connects again; such a
 shed is counted on its own, never as a failed handshake. A server that never sheds (the one before
 issue #8, the baselines) is served by the same code. ``servers_cpu_seconds`` reads the server
@@ -32,31 +32,41 @@ SEQ = re.compile(rb'"seq":\s*(\d+)')
 #: Only frames before the socket is ready are matched against this (cheap enough there).
 CONTROL = re.compile(rb'"type":\s*"(hello|synced|reset)"')
 #: "Try again later": the server sheds a connect under load (issue #8).
-SHED_CODE = 1013
+SHED_CODE = 4503
 #: The wait a shed without a readable hint is given, in seconds.
 DEFAULT_RETRY_AFTER = 1.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class Shed(ConnectionError):
-    """The server closed the socket with 1013 before it was ready."""
+    """The server closed the socket with 4503 before it was ready."""
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"shed (1013), retry after {retry_after:g} s")
+        super().__init__(f"shed (4503), retry after {retry_after:g} s")
         self.retry_after = retry_after
 
 
-def shed_retry_after(close_payload: bytes) -> float | None:
-    """The retry hint of a close frame's payload if the close is a shed (1013), else None."""
-    if len(close_payload) < 2 or int.from_bytes(close_payload[:2], "big") != SHED_CODE:
+def busy_retry_after(payload: bytes) -> float | None:
+    """The retry hint of a ``busy`` frame (the server is shedding this connect), else None."""
+    if b'"busy"' not in payload:
         return None
     try:
-        hint = json.loads(close_payload[2:].decode()).get("retry_after")
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        return DEFAULT_RETRY_AFTER
+        frame = json.loads(payload.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(frame, dict) or frame.get("type") != "busy":
+        return None
+    hint = frame.get("retry_after")
     if isinstance(hint, bool) or not isinstance(hint, int | float) or hint < 0:
         return DEFAULT_RETRY_AFTER
     return float(hint)
+
+
+def shed_retry_after(close_payload: bytes, hint: float | None = None) -> float | None:
+    """The wait of a shed (a close with 4503, after a ``busy`` frame's ``hint``), else None."""
+    if len(close_payload) < 2 or int.from_bytes(close_payload[:2], "big") != SHED_CODE:
+        return None
+    return DEFAULT_RETRY_AFTER if hint is None else hint
 
 
 def shed_delay(retry_after: float, rng: Callable[[], float] = random.random) -> float:
@@ -98,6 +108,8 @@ class Receiver(asyncio.Protocol):
         # A caller that gave up waiting (timeout) must not leave an unretrieved exception behind.
         self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.close_payload: bytes | None = None
+        #: The ``busy`` frame's retry hint, when the server is shedding this connect.
+        self.busy_hint: float | None = None
         self.hello_at: float | None = None
         self.synced_at: float | None = None
 
@@ -110,7 +122,7 @@ class Receiver(asyncio.Protocol):
             if self.ready.exception() is None:
                 self.tally.closed += 1
             return
-        retry_after = shed_retry_after(self.close_payload or b"")
+        retry_after = shed_retry_after(self.close_payload or b"", self.busy_hint)
         if retry_after is not None:
             self.ready.set_exception(Shed(retry_after))
             return
@@ -188,6 +200,10 @@ class Receiver(asyncio.Protocol):
                 tally.last[seq] = now
                 return
         if not self.ready.done():
+            hint = busy_retry_after(payload)
+            if hint is not None:
+                self.busy_hint = hint
+                return
             match = CONTROL.search(payload)
             if match:
                 kind = match.group(1)

@@ -12,15 +12,14 @@ HTTP requests still close theirs (each runs in a thread of its own under ASGI, s
 ``CONN_MAX_AGE`` stays 0), and on PostgreSQL psycopg's pool makes a fresh connection cheap.
 
 A process that still gets more connects than it can serve sheds the surplus cleanly
-(:class:`ConnectGate`): the socket is accepted and closed at once with 1013 ("try again later")
-and a JSON reason ``{"retry_after": seconds}``, instead of letting handshakes time out while
+(:class:`ConnectGate`): the socket is accepted, sent ``{"type": "busy", "retry_after": seconds}``
+and closed at once with 4503 ("try again later"), instead of letting handshakes time out while
 clients that gave up reconnect and add to the queue. Clients wait that long, with jitter.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
 from collections.abc import Callable
@@ -34,8 +33,10 @@ from django.db import close_old_connections, connections
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Close code of a shed connect (RFC 6455's registry: "Try Again Later").
-CLOSE_TRY_AGAIN_LATER = 1013
+#: Close code of a shed connect: "try again later", in the application's range (4000-4999) like
+#: 4403 and 4404. Not RFC 6455's 1013: autobahn (daphne) lets a server send only 1000 and
+#: 3000-4999, and refused to send it.
+CLOSE_TRY_AGAIN_LATER = 4503
 
 #: Threads for a process's live reads. More threads than cores still help on PostgreSQL, where
 #: a read mostly waits for the server; SQLite (WAL) reads in parallel with its one writer.
@@ -113,10 +114,6 @@ class ConnectGate:
     def record(self, seconds: float) -> None:
         """One connect's database work took ``seconds`` (capped: one slow read is no trend)."""
         self.cost = 0.9 * self.cost + 0.1 * min(max(seconds, 0.0), 0.5)
-
-    @staticmethod
-    def reason(retry_after: float) -> str:
-        return json.dumps({"retry_after": retry_after})
 
 
 @functools.cache

@@ -340,7 +340,7 @@ POST_RATE_WINDOW_SECONDS = env_int("POST_RATE_WINDOW_SECONDS", 60, minimum=1)  #
 WS_MAX_FRAME_BYTES = 64 * 1024
 #: Seconds between a live client's pings; each pong carries the stream's head (docs/PROTOCOL.md).
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 25, minimum=1)
-#: A process sheds a connect (close 1013 with a retry hint) when it could not serve it within
+#: A process sheds a connect (close 4503 with a retry hint) when it could not serve it within
 #: this many milliseconds (deliberation.livework.ConnectGate); daphne drops handshakes after 5 s.
 LIVE_CONNECT_MAX_WAIT = env_int("LIVE_CONNECT_MAX_WAIT_MS", 2000, minimum=0) / 1000
 MIN_GROUP_SIZE_FOR_FIGURES = 5

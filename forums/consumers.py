@@ -199,8 +199,10 @@ class ThreadConsumer(DirectDispatch, AsyncWebsocketConsumer):
         retry_after = gate.admit()
         if retry_after is not None:
             # Shed cleanly: a close the client understands beats a handshake that times out.
+            # The hint travels as a frame: daphne drops a close frame's reason.
             await self.accept()
-            await self.close(code=CLOSE_TRY_AGAIN_LATER, reason=gate.reason(retry_after))
+            await self._send_frame({"type": "busy", "retry_after": retry_after})
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         self._db_seconds = 0.0
         try:

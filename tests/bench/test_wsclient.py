@@ -1,4 +1,4 @@
-"""The load client's sockets: sheds (1013) are retried on the hint, failed handshakes are not."""
+"""The load client's sockets: sheds (4503) are retried on the hint, failed handshakes are not."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bench.calibrate_server import frame
 from bench.wsclient import (
     DEFAULT_RETRY_AFTER,
     Tally,
+    busy_retry_after,
     open_socket,
     shed_delay,
     shed_retry_after,
@@ -28,7 +29,8 @@ def close_frame(code: int, reason: str = "") -> bytes:
 
 
 def shed_frame(retry_after: float) -> bytes:
-    return close_frame(1013, json.dumps({"retry_after": retry_after}))
+    busy = json.dumps({"type": "busy", "retry_after": retry_after}).encode()
+    return frame(busy) + close_frame(4503)
 
 
 class FakeServer:
@@ -74,14 +76,15 @@ def spec_for(port: int, **extra: object) -> dict:
 
 
 def test_a_shed_close_gives_its_retry_hint() -> None:
-    assert shed_retry_after((1013).to_bytes(2, "big") + b'{"retry_after": 2.5}') == 2.5
+    hint = busy_retry_after(b'{"type": "busy", "retry_after": 2.5}')
+    assert hint == 2.5
+    assert shed_retry_after((4503).to_bytes(2, "big"), hint) == 2.5
 
 
 def test_a_shed_close_without_a_readable_hint_waits_the_default() -> None:
-    assert shed_retry_after((1013).to_bytes(2, "big") + b"busy") == DEFAULT_RETRY_AFTER
-    assert shed_retry_after((1013).to_bytes(2, "big") + b'{"retry_after": -1}') == (
-        DEFAULT_RETRY_AFTER
-    )
+    assert shed_retry_after((4503).to_bytes(2, "big")) == DEFAULT_RETRY_AFTER
+    assert busy_retry_after(b'{"type": "busy"}') == DEFAULT_RETRY_AFTER
+    assert busy_retry_after(b'{"type": "busy", "retry_after": -1}') == (DEFAULT_RETRY_AFTER)
 
 
 def test_any_other_close_is_not_a_shed() -> None:

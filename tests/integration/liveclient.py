@@ -9,8 +9,8 @@ It behaves as the platform's browser script is meant to, on the parts that matte
 - pings every ``heartbeat`` seconds; a ``pong`` carries the thread's head (``seq``), and a head
   beyond ``last_seq`` while no replay is running makes it send ``resync`` (it missed an event and
   nothing else would tell it);
-- a close with code 1013 is the server shedding a connect burst: it waits
-  ``retry_after * (1 + random())`` seconds (``retry_after`` from the close reason, JSON) and
+- a ``busy`` frame and a close with code 4503 is the server shedding a connect burst: it waits
+  ``retry_after * (1 + random())`` seconds (``retry_after`` from the ``busy`` frame) and
   connects again; any other close or failure: exponential backoff with jitter;
 - 4403 and 4404 end it (the server says it will never be let in).
 
@@ -37,7 +37,18 @@ from tests.servers import DaphneServer
 NOT_EVENTS = frozenset({"hello", "synced", "reset", "ack", "pong", "presence", "error"})
 #: Close codes after which a client never comes back (docs/PROTOCOL.md, "Close codes").
 FINAL_CLOSES = frozenset({4403, 4404})
-SHED = 1013
+SHED = 4503
+BUSY = "busy"
+
+
+class Shed(Exception):
+    """The server shed this connect (a ``busy`` frame, then 4503)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"shed, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 #: Errors after which a post is sent again (same client_id) rather than given up.
 RETRY_ERRORS = frozenset({"internal", "rate_limited"})
 
@@ -65,9 +76,9 @@ class Record:
     resets: list[dict[str, Any]] = field(default_factory=list)
     #: Successful connections (a ``hello`` received); reconnects = connections - 1.
     connections: int = 0
-    #: Connects the server shed with 1013, and the ``retry_after`` each one carried.
+    #: Connects the server shed with 4503, and the ``retry_after`` each one carried.
     sheds: list[float] = field(default_factory=list)
-    #: Failed attempts: refused, handshake error or timeout, closed before ``hello`` (not 1013).
+    #: Failed attempts: refused, handshake error or timeout, closed before ``hello`` (not 4503).
     failures: list[str] = field(default_factory=list)
     #: Close codes of established connections, in order.
     closes: list[int | None] = field(default_factory=list)
@@ -207,10 +218,16 @@ class LiveClient:
                 self._ws = ws
                 try:
                     first = json.loads(await asyncio.wait_for(ws.recv(), self.open_timeout))
+                    if first.get("type") == BUSY:
+                        # Shed: the hint comes as a frame, then the close (4503).
+                        raise Shed(self._retry_after(first.get("retry_after")))
+                except Shed as shed:
+                    self.record.sheds.append(shed.retry_after)
+                    wait = shed.retry_after * (1 + random.random())
                 except ConnectionClosed as exc:
                     code = exc.rcvd.code if exc.rcvd else None
                     if code == SHED:
-                        retry_after = self._retry_after(exc.rcvd.reason)
+                        retry_after = self._retry_after(None)
                         self.record.sheds.append(retry_after)
                         wait = retry_after * (1 + random.random())
                     elif code in FINAL_CLOSES:
@@ -241,12 +258,9 @@ class LiveClient:
         self.done = True
 
     @staticmethod
-    def _retry_after(reason: str) -> float:
-        try:
-            value = json.loads(reason)["retry_after"]
-        except (ValueError, KeyError, TypeError):
-            return 1.0
-        return float(value) if isinstance(value, int | float) and value >= 0 else 1.0
+    def _retry_after(value: Any) -> float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        return float(value) if ok else 1.0
 
     @staticmethod
     def _jitter(delay: float) -> float:

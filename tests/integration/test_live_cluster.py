@@ -13,6 +13,7 @@ Run here with::
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -84,3 +85,33 @@ def test_posts_reach_both_processes_and_a_restarted_process_catches_up(
     # Every post exactly once, in order, across bob's two connections: no gap, no duplicate.
     assert b.record.applied == expected, second.log()
     assert b.record.connections == 2
+
+
+def test_a_process_over_its_connect_budget_sheds_through_real_daphne_with_a_retry_hint(
+    daphne_cluster, sam, alice
+):
+    # A budget of 0 ms: every connect is shed. Through daphne (autobahn), not a test double:
+    # autobahn refuses to send RFC 6455's 1013 from a server, hence the application code 4503.
+    (server,) = daphne_cluster(1, extra_env={"LIVE_CONNECT_MAX_WAIT_MS": "0"})
+    forum = services.forum_create(actor=sam, title="Mieten", slug="mieten-shed")
+    thread = services.thread_create(actor=alice, forum=forum, title="Deckel", body="Erster")
+    cookie = session_cookie(alice)
+
+    async def connect() -> tuple[dict[str, Any], int | None]:
+        from websockets.asyncio.client import connect as ws_connect
+        from websockets.exceptions import ConnectionClosed
+
+        url = f"{server.ws_url}/ws/threads/{thread.pk}/?after={thread.last_seq}"
+        async with ws_connect(url, origin=server.url, additional_headers={"Cookie": cookie}) as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            try:
+                await asyncio.wait_for(ws.recv(), TIMEOUT)
+            except ConnectionClosed as closed:
+                assert closed.rcvd is not None
+                return first, closed.rcvd.code
+        return first, None
+
+    first, code = asyncio.run(connect())
+    assert first == {"type": "busy", "retry_after": 1.0}
+    assert code == 4503
+    assert "invalid close code" not in server.log()

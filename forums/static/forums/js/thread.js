@@ -59,6 +59,8 @@
   var heartbeatTimer = null;
   var pongTimer = null;
   var syncing = false; // between hello/resync and synced: seqs may skip (filtered events)
+  var held = new Map(); // seq -> frame: events beyond a gap during a replay, until synced
+  var busyRetryAfter = null; // seconds, from a "busy" frame before a 4503 close
   var resyncPending = false;
   var me = null; // {id, display_name} from hello
   var canModerate = false;
@@ -184,6 +186,7 @@
     socket = null;
     connected = false;
     syncing = false;
+    held = new Map(); // the reconnect's replay starts again from lastSeq
     resyncPending = false;
     window.clearInterval(heartbeatTimer);
     window.clearTimeout(pongTimer);
@@ -197,17 +200,14 @@
     markPendingWaiting();
   }
 
-  // A server under a connect burst closes with 1013 and {"retry_after": seconds}: wait that long,
-  // plus up to as much again, so that the clients it shed do not all return at the same moment.
+  // A server under a connect burst sends {"type": "busy", "retry_after": seconds} and closes
+  // with 4503: wait that long, plus up to as much again, so that the clients it shed do not all
+  // return at the same moment.
   function retryHint(event) {
-    if (event.code !== 1013) { return null; }
-    try {
-      var seconds = JSON.parse(event.reason || "{}").retry_after;
-      if (typeof seconds === "number" && seconds > 0) {
-        return Math.min(seconds, 60) * 1000 * (1 + Math.random());
-      }
-    } catch (_err) { /* no usable hint: ordinary backoff */ }
-    return null;
+    if (event.code !== 4503) { return null; }
+    var seconds = busyRetryAfter || 1;
+    busyRetryAfter = null;
+    return Math.min(seconds, 60) * 1000 * (1 + Math.random());
   }
 
   function scheduleReconnect(hintMs) {
@@ -261,6 +261,10 @@
       case "synced": return onSynced(frame);
       case "reset": return onReset(frame);
       case "pong": return onPong(frame);
+      case "busy":
+        busyRetryAfter = typeof frame.retry_after === "number" && frame.retry_after > 0
+          ? frame.retry_after : null;
+        return undefined;
       case "ack": return onAck(frame);
       case "error": return onError(frame);
       case "presence": return setOnline(frame.count, frame.names);
@@ -304,12 +308,19 @@
   function onSynced(frame) {
     syncing = false;
     resyncPending = false;
+    // What arrived beyond a gap during the replay: the replay skipped numbers the member may
+    // not see, so apply the rest now, in order (docs/PROTOCOL.md, "Sequence numbers").
+    var seqs = Array.from(held.keys()).sort(function (a, b) { return a - b; });
+    var frames = held;
+    held = new Map();
+    seqs.forEach(function (seq) { if (seq > lastSeq) { applyEvent(frames.get(seq)); } });
     if (typeof frame.seq === "number" && frame.seq > lastSeq) { setSeq(frame.seq); }
   }
 
   function onReset(frame) {
     syncing = false;
     resyncPending = false;
+    held = new Map();
     if (typeof frame.seq === "number") { setSeq(frame.seq); }
     var note = document.getElementById("live-reset");
     if (!note) {
@@ -342,9 +353,23 @@
       requestResync(); // a gap: the layer dropped something; the database has it
       return;
     }
-    if (syncing && resyncPending && frame.seq > lastSeq + 1) {
-      return; // the resync answer brings it, in order
+    if (syncing && frame.seq > lastSeq + 1) {
+      // During a replay: a live frame that was on its way before the server took our resync,
+      // or a replayed one after a number the member may not see. Hold it: the replay fills
+      // in before it, or synced says it may be applied.
+      held.set(frame.seq, frame);
+      return;
     }
+    applyEvent(frame);
+    // Anything held that is next in line now.
+    while (held.has(lastSeq + 1)) {
+      var next = held.get(lastSeq + 1);
+      held.delete(lastSeq + 1);
+      applyEvent(next);
+    }
+  }
+
+  function applyEvent(frame) {
     setSeq(frame.seq);
     switch (frame.type) {
       case "post.created": return onPostCreated(frame.post);
