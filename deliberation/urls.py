@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from deliberation import views
+from deliberation.auth_views import MemberLogoutView, MemberPasswordResetConfirmView
 from deliberation.forms import MemberPasswordResetForm
 from deliberation.login_guard import GuardedPasswordResetView
 
@@ -19,7 +20,7 @@ urlpatterns = [
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
     path("sprache/", views.set_language, name="set_language"),
     path("anmelden/", auth_views.LoginView.as_view(), name="login"),
-    path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("abmelden/", MemberLogoutView.as_view(), name="logout"),
     path(
         "passwort/vergessen/",
         GuardedPasswordResetView.as_view(
@@ -36,7 +37,7 @@ urlpatterns = [
     ),
     path(
         "passwort/setzen/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        MemberPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

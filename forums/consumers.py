@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from deliberation.fastsend import protocol_of, send_prepared
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MEMBER, MODERATOR, encode, group_name
+from deliberation.session_watch import SessionWatchMixin
 from deliberation.socket_auth import member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
@@ -154,7 +155,7 @@ def _seq_of(message: dict[str, Any]) -> int | None:
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
-class ThreadConsumer(AsyncWebsocketConsumer):
+class ThreadConsumer(SessionWatchMixin, AsyncWebsocketConsumer):
     """``ws/threads/<thread_id>/``: a thread's live events, and posting into it."""
 
     # No channel-layer channel per socket: an alias that is not configured makes channels skip
@@ -210,6 +211,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 # revoked from here on reaches this socket as access.changed.
                 self._member_group = group_name("member", self.member_id)
                 await self.hub.subscribe(self._member_group, self)
+                # The session's expiry has no event: the socket re-checks at that time itself.
+                await self._watch_session(self._access_changed)
             await self._subscribe(moderator=info["can_moderate"])
             try:
                 outcome = await self._hello(info, after)
@@ -329,6 +332,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         )
 
     async def _unsubscribe(self) -> None:
+        self._unwatch_session()
         if self._member_group is not None:
             group, self._member_group = self._member_group, None
             await self.hub.unsubscribe(group, self)
