@@ -196,7 +196,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "deliberation.login_guard.lockout_response"
 AXES_USERNAME_CALLABLE = "deliberation.login_guard.username_of"
-AXES_CLIENT_IP_CALLABLE = "deliberation.login_guard.client_ip"
+# Both count by the address nginx saw, never by a header the client wrote (deliberation.client_ip).
+AXES_CLIENT_IP_CALLABLE = "deliberation.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "deliberation.client_ip.client_ip"
 AXES_VERBOSE = False
 # Failures only: successful logins are not logged with address and browser (data minimisation).
 AXES_DISABLE_ACCESS_LOG = True
