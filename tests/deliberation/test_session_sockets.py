@@ -89,23 +89,20 @@ def cookie_of(client: Client) -> bytes:
     return f"{name}={client.cookies[name].value}".encode()
 
 
-async def open_socket(path: str, client: Client) -> WebsocketCommunicator:
+async def open_socket(path: str, client: Client, *, until: str = "hello") -> WebsocketCommunicator:
+    """Connect in ``client``'s session and read up to the first frame of type ``until``."""
     ws = WebsocketCommunicator(
         application, path, headers=[*HEADERS, (b"cookie", cookie_of(client))]
     )
     connected, code = await ws.connect(timeout=TIMEOUT)
     assert connected, code
-    while (await ws.receive_json_from(timeout=TIMEOUT))["type"] not in {"synced", "hello"}:
+    while (await ws.receive_json_from(timeout=TIMEOUT))["type"] != until:
         pass
     return ws
 
 
 async def open_thread(thread: Any, client: Client) -> WebsocketCommunicator:
-    ws = await open_socket(f"/ws/threads/{thread.pk}/", client)
-    if not await ws.receive_nothing(timeout=0.05):
-        # The hello is followed by synced on a thread socket.
-        assert (await ws.receive_json_from(timeout=TIMEOUT))["type"] in {"synced", "presence"}
-    return ws
+    return await open_socket(f"/ws/threads/{thread.pk}/", client, until="synced")
 
 
 async def closed_with(ws: WebsocketCommunicator) -> int | None:
