@@ -1,16 +1,18 @@
-"""Django's logout and password-reset views, ending the live sockets of what they end.
+"""Django's logout, password-reset and password-change views, ending the sockets they end.
 
-A logout deletes the session; a password reset makes every session of the member fail its
-auth-hash check. HTTP notices at the next request; an open websocket would only at its next
-frame, and a silent one never. So after each, the member's open sockets are told to re-check
-now (``deliberation.services.member_sessions_ended``): each closes if its own session is over,
-while sockets of the member's other, still valid sessions stay open.
+A logout deletes the session; a password reset or change makes every session of the member fail
+its auth-hash check (the changing browser's own session gets a new key). HTTP notices at the next
+request; an open websocket would only at its next frame, and a silent one never. So after each,
+the member's open sockets are told to re-check now (``services.member_sessions_ended``): each
+closes if its own session is over, while sockets of the member's other, still valid sessions
+stay open.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
@@ -31,3 +33,15 @@ class MemberPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.member_sessions_ended(member=form.user)
         return response
+
+
+def admin_password_change(request: HttpRequest) -> HttpResponse:
+    """The admin's "change my password" (``admin:password_change``), served in its place.
+
+    Routed before ``admin.site.urls``, wrapped in ``admin.site.admin_view`` (deliberation/urls).
+    """
+    member = request.user
+    response = admin.site.password_change(request)
+    if request.method == "POST" and response.status_code == 302:  # changed; else the form again
+        services.member_sessions_ended(member=member)  # type: ignore[arg-type]
+    return response

@@ -6,7 +6,11 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from deliberation import views
-from deliberation.auth_views import MemberLogoutView, MemberPasswordResetConfirmView
+from deliberation.auth_views import (
+    MemberLogoutView,
+    MemberPasswordResetConfirmView,
+    admin_password_change,
+)
 from deliberation.forms import MemberPasswordResetForm
 from deliberation.login_guard import GuardedPasswordResetView
 
@@ -47,6 +51,12 @@ urlpatterns = [
     ),
     path("foren/", include("forums.urls")),
     path("moderation/", include("moderation.urls")),
+    # Before the admin's own: a staff member's new password also closes their live sockets.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(admin_password_change),
+        name="admin_password_change",
+    ),
     path("admin/", admin.site.urls),
     # markdownx's editor URLs, answered by our guarded views (login, rights, verified images).
     path("markdownx/", include("forums.urls_markdownx")),

@@ -33,6 +33,7 @@ from forums.consumers import CLOSE_FORBIDDEN
 from forums.models import Forum
 from moderation import services as moderation_services
 from tests.clock import FakeClock
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -211,6 +212,26 @@ async def test_staff_setting_a_members_password_in_the_admin_closes_the_members_
 
     await change_in_admin()
     assert await closed_with(ws) == CLOSE_FORBIDDEN
+
+
+async def test_staff_changing_their_own_password_in_the_admin_closes_their_other_sessions(
+    forum, thread, sam
+):
+    desk, phone = await browser_of(sam), await browser_of(sam)
+    on_phone = await open_socket(f"/ws/moderation/{forum.pk}/", phone)
+
+    @database_sync_to_async
+    def change_own_password() -> None:
+        fields = {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        }
+        response = desk.post(reverse("admin:password_change"), fields)
+        assert response.status_code == 302, response.content
+
+    await change_own_password()
+    assert await closed_with(on_phone) == CLOSE_FORBIDDEN
 
 
 async def test_the_password_service_closes_the_members_sockets(forum, thread, alice):
