@@ -4,9 +4,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -120,6 +121,20 @@ class MemberAdmin(UserAdmin):
         obj.password = member.password
         obj._state.adding = False
         obj._state.db = member._state.db
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's form for setting a member's password; a new password ends the member's
+        sessions, so their open live sockets close now rather than at their next frame."""
+        member = self.get_object(request, unquote(id))
+        before = member.password if member is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if member is not None:
+            member.refresh_from_db(fields=["password"])
+            if member.password != before:
+                services.member_sessions_ended(member=member)
+        return response
 
     @admin.action(description=_("Deactivate (ends their sessions and live connections)"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:

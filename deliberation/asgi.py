@@ -10,18 +10,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deliberation.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from deliberation.fastsend import RawWebsocketMiddleware  # noqa: E402
+from deliberation.origins import SiteOriginValidator  # noqa: E402
 from deliberation.routing import websocket_urlpatterns  # noqa: E402
 from deliberation.socket_auth import AuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # RawWebsocketMiddleware only notes daphne's connection for the hub's fan-out fast path.
+        # RawWebsocketMiddleware only notes daphne's connection for the hub's fan-out fast path;
+        # SiteOriginValidator admits pages of the site's own origins (settings.WEBSOCKET_ORIGINS).
         "websocket": RawWebsocketMiddleware(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            SiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -7,8 +7,9 @@ so a typo in a deployment stops the start with a clear message instead of runnin
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -114,3 +115,37 @@ def redis_url(name: str = "REDIS_URL", *, environ: Mapping[str, str] | None = No
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={url!r} is not a redis:// or rediss:// URL.")
     return url
+
+
+def origin_of(url: str, *, name: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower case; refuses anything but an http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={url!r} is not an http:// or https:// URL.")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={url!r} has an invalid port.") from None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
+def site_origins(
+    *, site_url: str, csrf_trusted_origins: Iterable[str], allowed_hosts: Iterable[str]
+) -> list[str]:
+    """The production site's own origins: ``SITE_URL``'s, the extra origins trusted for forms
+    (``CSRF_TRUSTED_ORIGINS``; ``https://*.example.org`` becomes channels' ``.example.org``
+    pattern) and each allowed host over HTTPS on its default port (what production serves;
+    a host wildcard ``*`` adds nothing)."""
+    origins = [origin_of(site_url, name="SITE_URL")]
+    for trusted in csrf_trusted_origins:
+        scheme, sep, rest = trusted.partition("://*.")
+        if sep:
+            origins.append(f"{scheme}://.{rest.lower()}")
+        else:
+            origins.append(origin_of(trusted, name="DJANGO_CSRF_TRUSTED_ORIGINS"))
+    origins += [f"https://{host.lower()}" for host in allowed_hosts if host != "*"]
+    return list(dict.fromkeys(origins))

@@ -2,9 +2,7 @@
 
 The address typed in, normalised as the login itself treats it (case-insensitive, see
 ``MemberManager.get_by_natural_key``), so that ``Anna@…`` and ``anna@…`` share one count. The
-client address as daphne reports it: behind nginx daphne runs with ``--proxy-headers`` and sets it
-from ``X-Forwarded-For`` (docs/DEPLOY.md); nothing here reads that header itself, which a client
-could forge.
+client address by the one rule of :mod:`deliberation.client_ip` (the address nginx saw).
 """
 
 from __future__ import annotations
@@ -24,10 +22,6 @@ def username_of(request: HttpRequest | None, credentials: dict[str, Any] | None)
     if value is None and request is not None:
         value = request.POST.get("username", "")
     return str(value or "").strip().lower()
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def lockout_response(

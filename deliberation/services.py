@@ -99,9 +99,25 @@ def member_update_profile(
 
 
 def member_set_password(*, member: Member, password: str) -> None:
-    """Set a password without the strength validators (demo data and tests only)."""
+    """Set a password without the strength validators (demo data and tests only).
+
+    Like any password change it ends the member's sessions: their open sockets close now.
+    """
     member.set_password(password)
-    member.save(update_fields=["password"])
+    with transaction.atomic():
+        member.save(update_fields=["password"])
+        member_sessions_ended(member=member)
+
+
+def member_sessions_ended(*, member: Member) -> None:
+    """Call after some of ``member``'s sessions ended: a logout, a password change or reset.
+
+    Each of the member's open live sockets re-checks its own session now (``access.changed``
+    after commit): a socket whose session is gone or no longer verifies closes (4403); those of
+    the member's other, still valid sessions stay open. Expiry needs no call: each socket waits
+    for its session's expiry itself (``deliberation.session_watch``).
+    """
+    access_changed_on_commit(member.pk)
 
 
 def member_set_committee(*, member: Member, on: bool) -> None:

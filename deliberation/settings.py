@@ -21,7 +21,9 @@ from deliberation.env import (
     env_int,
     env_list,
     env_str,
+    origin_of,
     redis_url,
+    site_origins,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +51,16 @@ if PRODUCTION and not ALLOWED_HOSTS:
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Pages that may open a websocket (deliberation.origins): in production the site's own origins,
+# scheme, host and port; in development the allowed hosts on any scheme and port (make run, the
+# tests and the browser tests use changing ports).
+WEBSOCKET_ORIGINS = (
+    site_origins(
+        site_url=SITE_URL, csrf_trusted_origins=CSRF_TRUSTED_ORIGINS, allowed_hosts=ALLOWED_HOSTS
+    )
+    if PRODUCTION
+    else [origin_of(SITE_URL, name="SITE_URL"), *ALLOWED_HOSTS]
+)
 
 INSTALLED_APPS = [
     "daphne",
@@ -200,7 +212,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "deliberation.login_guard.lockout_response"
 AXES_USERNAME_CALLABLE = "deliberation.login_guard.username_of"
-AXES_CLIENT_IP_CALLABLE = "deliberation.login_guard.client_ip"
+# Both count by the address nginx saw, never by a header the client wrote (deliberation.client_ip).
+AXES_CLIENT_IP_CALLABLE = "deliberation.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "deliberation.client_ip.client_ip"
 AXES_VERBOSE = False
 # Failures only: successful logins are not logged with address and browser (data minimisation).
 AXES_DISABLE_ACCESS_LOG = True

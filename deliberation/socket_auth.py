@@ -13,6 +13,7 @@ It reads only the database session store; with any other ``SESSION_ENGINE`` it f
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
@@ -24,9 +25,9 @@ from django.contrib.auth import HASH_SESSION_KEY, get_user
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
 from django.db.models import Exists
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from deliberation import clock
 from deliberation.livework import reads
 from deliberation.models import Member
 
@@ -53,11 +54,25 @@ def member_behind(scope: dict[str, Any]) -> Member | AnonymousUser | None:
         if not fresh.is_authenticated or fresh.pk != user.pk or not fresh.is_active:
             return None
         return fresh
-    alive = Session.objects.filter(session_key=key, expire_date__gt=timezone.now())
+    alive = Session.objects.filter(session_key=key, expire_date__gt=clock.now())
     fresh = Member.objects.filter(pk=user.pk, is_active=True).filter(Exists(alive)).first()
     if fresh is None or not _hash_verifies(session.get(HASH_SESSION_KEY), fresh):
         return None
     return fresh
+
+
+def session_expiry(scope: dict[str, Any]) -> datetime | None:
+    """When the socket's session expires as stored now; None when it no longer exists (sync
+    side, one query). For :mod:`deliberation.session_watch`."""
+    key = getattr(scope.get("session"), "session_key", None)
+    if not key:
+        return None
+    if settings.SESSION_ENGINE != _DB_ENGINE:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+        if not store.exists(key):
+            return None
+        return store.get_expiry_date()
+    return Session.objects.filter(session_key=key).values_list("expire_date", flat=True).first()
 
 
 def _hash_verifies(session_hash: str | None, member: Member) -> bool:

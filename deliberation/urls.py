@@ -6,6 +6,11 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from deliberation import views
+from deliberation.auth_views import (
+    MemberLogoutView,
+    MemberPasswordResetConfirmView,
+    admin_password_change,
+)
 from deliberation.forms import MemberPasswordResetForm
 from deliberation.login_guard import GuardedPasswordResetView
 
@@ -19,7 +24,7 @@ urlpatterns = [
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
     path("sprache/", views.set_language, name="set_language"),
     path("anmelden/", auth_views.LoginView.as_view(), name="login"),
-    path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("abmelden/", MemberLogoutView.as_view(), name="logout"),
     path(
         "passwort/vergessen/",
         GuardedPasswordResetView.as_view(
@@ -36,7 +41,7 @@ urlpatterns = [
     ),
     path(
         "passwort/setzen/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        MemberPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -46,6 +51,12 @@ urlpatterns = [
     ),
     path("foren/", include("forums.urls")),
     path("moderation/", include("moderation.urls")),
+    # Before the admin's own: a staff member's new password also closes their live sockets.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(admin_password_change),
+        name="admin_password_change",
+    ),
     path("admin/", admin.site.urls),
     # markdownx's editor URLs, answered by our guarded views (login, rights, verified images).
     path("markdownx/", include("forums.urls_markdownx")),

@@ -40,6 +40,7 @@ from deliberation.livework import (
     reads,
     writes,
 )
+from deliberation.session_watch import SessionWatchMixin
 from deliberation.socket_auth import member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
@@ -160,7 +161,7 @@ def _seq_of(message: dict[str, Any]) -> int | None:
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
-class ThreadConsumer(DirectDispatch, AsyncWebsocketConsumer):
+class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     """``ws/threads/<thread_id>/``: a thread's live events, and posting into it."""
 
     # No channel-layer channel per socket: an alias that is not configured makes channels skip
@@ -233,6 +234,8 @@ class ThreadConsumer(DirectDispatch, AsyncWebsocketConsumer):
                 # revoked from here on reaches this socket as access.changed.
                 self._member_group = group_name("member", self.member_id)
                 await self.hub.subscribe(self._member_group, self)
+                # The session's expiry has no event: the socket re-checks at that time itself.
+                await self._watch_session(self._access_changed)
             await self._subscribe(moderator=info["can_moderate"])
             try:
                 outcome = await self._hello(info, after)
@@ -367,6 +370,7 @@ class ThreadConsumer(DirectDispatch, AsyncWebsocketConsumer):
         )
 
     async def _unsubscribe(self) -> None:
+        self._unwatch_session()
         if self._member_group is not None:
             group, self._member_group = self._member_group, None
             await self.hub.unsubscribe(group, self)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
 from deliberation.livework import DirectDispatch, reads
+from deliberation.session_watch import SessionWatchMixin
 from deliberation.socket_auth import member_behind
 from forums import permissions
 from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
@@ -45,7 +46,7 @@ class Refused(Exception):
     """The socket's user may not (or no longer) see this queue."""
 
 
-class QueueConsumer(DirectDispatch, AsyncWebsocketConsumer):
+class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     """One moderator's view of one queue; receives the queue's events, sends only ``pong``."""
 
     channel_layer_alias = "__hub_only__"
@@ -85,6 +86,8 @@ class QueueConsumer(DirectDispatch, AsyncWebsocketConsumer):
         if self.member_id is not None:
             self._member_group = group_name("member", self.member_id)
             await self.hub.subscribe(self._member_group, self)
+            # The session's expiry has no event: the socket re-checks at that time itself.
+            await self._watch_session(self._access_changed)
             # A revocation committed since the check above was not announced to this socket.
             try:
                 await self._authorise()
@@ -221,6 +224,7 @@ class QueueConsumer(DirectDispatch, AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def _unsubscribe(self) -> None:
+        self._unwatch_session()
         if self._member_group is not None:
             group, self._member_group = self._member_group, None
             await self.hub.unsubscribe(group, self)

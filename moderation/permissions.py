@@ -6,6 +6,8 @@ Rules:
   author, not removed from the forum. Muted members may report (a mute limits speaking, not
   asking for help).
 * every moderation action, claims and the forum's queue: moderators of the post's forum and staff.
+* mute, unmute or remove a member: moderators of the forum act on members and guests; on a
+  moderator of the forum or on staff, only staff may (one rule, :func:`can_act_on_member`).
 * move a thread: moderators of both forums, or staff.
 * appoint or revoke moderators: staff only (the forum organisers).
 * the staff queue (every forum): staff only.
@@ -86,6 +88,17 @@ def can_report(user: Any, post: Post) -> bool:
 
 def can_moderate_forum(user: Any, forum: Forum) -> bool:
     return can_moderate(user, forum)
+
+
+def can_act_on_member(actor: Any, forum: Forum, member: Any) -> bool:
+    """Whether ``actor`` may mute, unmute or remove ``member`` in ``forum``.
+
+    Moderators keep order among those who take part; a fellow moderator or staff is staff's
+    business, so a moderator can neither silence nor remove the people who oversee them.
+    """
+    if not can_moderate(actor, forum):
+        return False
+    return is_staff(actor) or not can_moderate(member, forum)
 
 
 def can_move_thread(user: Any, thread: Thread, to_forum: Forum) -> bool:

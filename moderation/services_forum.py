@@ -18,7 +18,7 @@ from forums import services as forum_services
 from forums import services_moderation
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
-from forums.permissions import MODERATE, RIGHTS, is_staff
+from forums.permissions import RIGHTS
 from moderation import permissions
 from moderation.logbook import (
     clean_reason,
@@ -166,6 +166,14 @@ def thread_move(
 # --- members ------------------------------------------------------------------------------------
 
 
+def require_may_act_on(actor: Any, forum: Forum, member: Any) -> None:
+    """Refuses muting or removing a moderator of ``forum`` or staff unless ``actor`` is staff."""
+    if not permissions.can_act_on_member(actor, forum, member):
+        raise ServiceError(
+            "forbidden", _("Only staff may mute or remove a moderator or a member of staff.")
+        )
+
+
 def member_mute(
     *, actor: Any, forum: Forum, member: Any, until: datetime, reason: str, text: str = ""
 ) -> Mute:
@@ -180,6 +188,7 @@ def member_mute(
         raise ServiceError("invalid", _("A mute may last at most a year."))
     if member.pk == actor.pk:
         raise ServiceError("invalid", _("You cannot mute yourself."))
+    require_may_act_on(actor, forum, member)
     with transaction.atomic():
         mute = Mute.objects.create(
             forum=forum, member=member, until=until, reason=reason, text=text, created_by=actor
@@ -202,6 +211,7 @@ def member_unmute(
 ) -> int:
     """Lift every mute of ``member`` in ``forum`` now; returns how many were in force."""
     require_moderator(actor, forum)
+    require_may_act_on(actor, forum, member)
     reason = clean_reason(reason) if reason else ""
     text = clean_text(text)
     now = timezone.now()
@@ -237,9 +247,8 @@ def member_remove_from_forum(
     text = clean_text(text)
     if member.pk == actor.pk:
         raise ServiceError("invalid", _("You cannot remove yourself."))
+    require_may_act_on(actor, forum, member)
     held = set(get_perms(member, forum))
-    if (MODERATE in held or is_staff(member)) and not is_staff(actor):
-        raise ServiceError("forbidden", _("Only staff may remove a moderator from a forum."))
     with transaction.atomic():
         if ForumBan.objects.filter(forum=forum, member=member, lifted_at__isnull=True).exists():
             raise ServiceError(

@@ -77,3 +77,69 @@ async def test_it_refuses_a_forged_session_cookie():
     connected, _ = await communicator.connect()
     assert not connected
     await communicator.disconnect()
+
+
+# --- origins are scheme, host and port (deliberation.origins) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("origin", "admitted"),
+    [
+        (b"http://127.0.0.1:8101", True),
+        (b"http://127.0.0.1:9999", False),
+        (b"https://127.0.0.1:8101", False),
+        (b"http://127.0.0.1", False),
+        (b"http://localhost:8101", False),
+    ],
+)
+async def test_in_production_only_the_sites_own_scheme_host_and_port_may_open_a_socket(
+    settings, alice_cookie, origin, admitted
+):
+    from deliberation.env import site_origins
+
+    settings.WEBSOCKET_ORIGINS = site_origins(
+        site_url="http://127.0.0.1:8101", csrf_trusted_origins=[], allowed_hosts=[]
+    )
+    communicator = probe(origin=origin, cookie=alice_cookie)
+    connected, _ = await communicator.connect()
+    assert connected is admitted
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("origin", "admitted"),
+    [
+        (b"https://mitmachen.example.org", True),
+        (b"https://mitmachen.example.org:443", True),
+        (b"https://beteiligung.example.org", True),
+        (b"https://bezirk.partei.example", True),
+        (b"http://mitmachen.example.org", False),
+        (b"https://mitmachen.example.org:8443", False),
+        (b"https://evil.example.org", False),
+        (b"https://partei.example.evil", False),
+    ],
+)
+async def test_in_production_the_allowed_hosts_count_over_https_and_trusted_origins_as_given(
+    settings, alice_cookie, origin, admitted
+):
+    from deliberation.env import site_origins
+
+    settings.WEBSOCKET_ORIGINS = site_origins(
+        site_url="https://mitmachen.example.org",
+        csrf_trusted_origins=["https://beteiligung.example.org", "https://*.partei.example"],
+        allowed_hosts=["mitmachen.example.org"],
+    )
+    communicator = probe(origin=origin, cookie=alice_cookie)
+    connected, _ = await communicator.connect()
+    assert connected is admitted
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("origin", [b"http://127.0.0.1:9999", b"https://localhost:5173"])
+async def test_in_development_the_allowed_hosts_may_connect_on_any_scheme_and_port(
+    alice_cookie, origin
+):
+    communicator = probe(origin=origin, cookie=alice_cookie)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()

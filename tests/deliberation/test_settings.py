@@ -176,3 +176,35 @@ def test_redis_url_must_be_a_redis_url():
     assert redis_url(environ={}) == ""
     with pytest.raises(ImproperlyConfigured, match="is not a redis:// or rediss:// URL"):
         redis_url(environ={"REDIS_URL": "http://localhost:6379"})
+
+
+def test_production_takes_the_websocket_origins_from_the_site_url_trusted_origins_and_hosts(
+    tmp_path,
+):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.WEBSOCKET_ORIGINS)"
+    )
+    env = {
+        **PRODUCTION,
+        "SITE_URL": "https://Mitmachen.example.org:8443/",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://beteiligung.example.org,https://*.partei.example",
+        "DJANGO_ALLOWED_HOSTS": "mitmachen.example.org,*",
+    }
+    result = run_django(tmp_path, ["-c", code], **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        [
+            "https://mitmachen.example.org:8443",
+            "https://beteiligung.example.org",
+            "https://.partei.example",
+            "https://mitmachen.example.org",
+        ]
+    )
+
+
+@pytest.mark.parametrize("url", ["mitmachen.example.org", "ftp://example.org", "http:///no-host"])
+def test_a_site_url_that_is_no_http_url_stops_the_start(tmp_path, url):
+    result = run_django(tmp_path, SETUP, **PRODUCTION, SITE_URL=url)
+    assert result.returncode != 0
+    assert f"SITE_URL={url!r} is not an http:// or https:// URL" in result.stderr

@@ -188,3 +188,60 @@ def test_the_public_log_of_a_public_forum_is_open_to_anonymous_readers(sam):
 
     forum = factories.make_forum(actor=sam, visibility="public")
     assert selectors.public_log(user=AnonymousUser(), forum=forum) == []
+
+
+# --- whom a moderator may act on: one rule for mute and remove -----------------------------------
+
+#: Targets in the forum: hank is a second moderator of it, otto moderates another forum only.
+TARGETS = ["member", "guest", "committee", "moderator elsewhere", "moderator", "staff"]
+OVERSEERS = {"moderator", "staff"}
+
+
+def _target(world: w.World, role: str) -> Any:
+    if role == "moderator":
+        return world.hank
+    if role == "staff":
+        return factories.make_staff(display_name="Stella")
+    if role == "member":
+        return world.bob
+    return world.actor(role)
+
+
+MEMBER_ACTIONS: dict[str, Callable[[w.World, Any, Any], Any]] = {
+    "mute": lambda world, actor, target: services.member_mute(
+        actor=actor,
+        forum=world.forum,
+        member=target,
+        until=timezone.now() + timedelta(hours=1),
+        reason="insult",
+    ),
+    "remove": lambda world, actor, target: services.member_remove_from_forum(
+        actor=actor, forum=world.forum, member=target, reason="spam"
+    ),
+}
+
+
+@pytest.mark.parametrize("action", list(MEMBER_ACTIONS))
+@pytest.mark.parametrize("target_role", TARGETS)
+@pytest.mark.parametrize("actor_role", ["moderator", "moderator elsewhere", "staff"])
+def test_moderators_act_on_members_and_guests_and_only_staff_act_on_moderators_and_staff(
+    world, actor_role, target_role, action
+):
+    actor = world.actor(actor_role)
+    target = _target(world, target_role)
+    expected = actor_role == "staff" or (actor_role == "moderator" and target_role not in OVERSEERS)
+    assert _allowed(lambda: MEMBER_ACTIONS[action](world, actor, target)) is expected
+
+
+def test_a_moderator_may_not_lift_a_mute_staff_placed_on_a_fellow_moderator(world, mo, sam):
+    services.member_mute(
+        actor=sam,
+        forum=world.forum,
+        member=world.hank,
+        until=timezone.now() + timedelta(hours=1),
+        reason="insult",
+    )
+    assert not _allowed(
+        lambda: services.member_unmute(actor=mo, forum=world.forum, member=world.hank)
+    )
+    assert services.member_unmute(actor=sam, forum=world.forum, member=world.hank) == 1
