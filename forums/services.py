@@ -492,6 +492,7 @@ def post_edit(*, actor: Member, post: Post, body: str) -> Post:
     """Change the text of one's own post within POST_EDIT_WINDOW_SECONDS of posting.
 
     The previous text is kept as a PostRevision. Only the author edits; moderators hide instead.
+    At most POST_EDIT_RATE_LIMIT edits per member per window (moderators exempt), as for posts.
     """
     _check_author(actor, post, _("You can only edit your own posts."))
     thread = post.thread
