@@ -210,7 +210,7 @@ def test_a_blockquote_and_a_line_break_render():
     assert output == "<blockquote>\n<p>zitiert<br>\nweiter</p>\n</blockquote>"
 
 
-def test_a_reused_converter_carries_nothing_from_one_post_to_the_next():
+def test_one_render_carries_nothing_into_the_next():
     first = render_markdown("```\n<script>code</script>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
     assert "<pre>" in first and "<table>" in first
     assert render_markdown("Einfach") == "<p>Einfach</p>"
