@@ -351,6 +351,10 @@ POST_MAX_LENGTH = 10_000
 POST_EDIT_WINDOW_SECONDS = 15 * 60
 POST_RATE_LIMIT = env_int("POST_RATE_LIMIT", 10, minimum=1)  # posts per member ...
 POST_RATE_WINDOW_SECONDS = env_int("POST_RATE_WINDOW_SECONDS", 60, minimum=1)  # ... per window
+# Edits and editor previews are limited the same way (deliberation.ratelimit), in the same window.
+POST_EDIT_RATE_LIMIT = env_int("POST_EDIT_RATE_LIMIT", 10, minimum=1)
+# The markdownx editor asks for a preview at most every 500 ms while someone types.
+PREVIEW_RATE_LIMIT = env_int("PREVIEW_RATE_LIMIT", 60, minimum=1)
 WS_MAX_FRAME_BYTES = 64 * 1024
 #: Seconds between a live client's pings; each pong carries the stream's head (docs/PROTOCOL.md).
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 25, minimum=1)

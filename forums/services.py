@@ -22,14 +22,11 @@ Hooks for apps that depend on forums (forums never imports them):
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -38,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, remove_perm
 
+from deliberation import ratelimit
 from deliberation.live import access_changed_on_commit, broadcast_on_commit, group_name
 from deliberation.markup import render_markdown
 from deliberation.models import Member
@@ -159,32 +157,29 @@ def _clean_client_id(client_id: Any) -> str:
     return client_id.strip()
 
 
-def _check_rate(actor: Member) -> None:
-    """At most POST_RATE_LIMIT new posts per member per POST_RATE_WINDOW_SECONDS (fixed window).
-
-    Counted in the shared cache (Redis in production), so every process sees the same count.
+def _check_rate(actor: Member, action: str = "post") -> None:
+    """At most POST_RATE_LIMIT new posts (POST_EDIT_RATE_LIMIT edits) per member per
+    POST_RATE_WINDOW_SECONDS, counted by :mod:`deliberation.ratelimit` (which fails open).
     """
-    window = settings.POST_RATE_WINDOW_SECONDS
-    now = time.time()
-    key = f"forums:post-rate:{actor.pk}:{int(now // window)}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > settings.POST_RATE_LIMIT:
-        wait = max(1, math.ceil(window - (now % window)))
-        raise ServiceError(
-            "rate_limited",
-            ngettext(
-                "You are posting very quickly. Please wait %(seconds)d second.",
-                "You are posting very quickly. Please wait %(seconds)d seconds.",
-                wait,
-            )
-            % {"seconds": wait},
-            details={"retry_after": wait},
+    limit = settings.POST_EDIT_RATE_LIMIT if action == "edit" else settings.POST_RATE_LIMIT
+    wait = ratelimit.hit(
+        f"forums.{action}", actor.pk, limit=limit, window=settings.POST_RATE_WINDOW_SECONDS
+    )
+    if wait is None:
+        return
+    if action == "edit":
+        message = ngettext(
+            "You are editing very quickly. Please wait %(seconds)d second.",
+            "You are editing very quickly. Please wait %(seconds)d seconds.",
+            wait,
         )
+    else:
+        message = ngettext(
+            "You are posting very quickly. Please wait %(seconds)d second.",
+            "You are posting very quickly. Please wait %(seconds)d seconds.",
+            wait,
+        )
+    raise ServiceError("rate_limited", message % {"seconds": wait}, details={"retry_after": wait})
 
 
 # --- the event log ------------------------------------------------------------------------------
@@ -325,17 +320,21 @@ def _insert_post(
     thread: Thread,
     actor: Member,
     body: str,
+    body_html: str,
     client_id: str,
     reply_to: Post | None,
     held: bool,
 ) -> tuple[Post, dict | None]:
-    """Save a new post in the locked ``thread``; returns it and its event (None when held)."""
+    """Save a new post in the locked ``thread``; returns it and its event (None when held).
+
+    ``body_html`` is ``render_markdown(body)``, rendered by the caller before it took the lock.
+    """
     now = timezone.now()
     post = Post(
         thread=thread,
         author=actor,
         body=body,
-        body_html=render_markdown(body),
+        body_html=body_html,
         reply_to=reply_to,
         client_id=client_id,
         state=Post.State.HELD if held else Post.State.PUBLISHED,
@@ -403,6 +402,7 @@ def thread_create(
         return existing.thread
     if not moderator:
         _check_rate(actor)
+    body_html = render_markdown(body)  # before the lock: no row waits on a render
     with transaction.atomic():
         now = timezone.now()
         Thread.objects.create(
@@ -413,6 +413,7 @@ def thread_create(
             thread=thread,
             actor=actor,
             body=body,
+            body_html=body_html,
             client_id=client_id,
             reply_to=None,
             held=_is_held(actor, forum, moderator),
@@ -450,6 +451,9 @@ def post_create(
     moderator = _check_participation(actor, forum, thread)
     body = _clean_body(body)
     client_id = _clean_client_id(client_id)
+    # Rendered before the lock, so no other writer of the thread waits on it (a retry renders
+    # for nothing: cheap, and rarer than holding the lock through every render).
+    body_html = render_markdown(body)
     with transaction.atomic():
         locked = _lock_thread(thread)
         # Looked up under the thread's lock, so a concurrent retry cannot slip past; before
@@ -467,6 +471,7 @@ def post_create(
             thread=locked,
             actor=actor,
             body=body,
+            body_html=body_html,
             client_id=client_id,
             reply_to=reply_to,
             held=_is_held(actor, forum, moderator),
@@ -487,10 +492,11 @@ def post_edit(*, actor: Member, post: Post, body: str) -> Post:
     """Change the text of one's own post within POST_EDIT_WINDOW_SECONDS of posting.
 
     The previous text is kept as a PostRevision. Only the author edits; moderators hide instead.
+    At most POST_EDIT_RATE_LIMIT edits per member per window (moderators exempt), as for posts.
     """
     _check_author(actor, post, _("You can only edit your own posts."))
     thread = post.thread
-    _check_participation(actor, thread.forum, thread)
+    moderator = _check_participation(actor, thread.forum, thread)
     if post.deleted_at is not None:
         raise ServiceError("invalid", _("This post has been deleted."))
     if post.state not in (Post.State.PUBLISHED, Post.State.HELD):
@@ -509,6 +515,9 @@ def post_edit(*, actor: Member, post: Post, body: str) -> Post:
             % {"minutes": window // 60},
         )
     body = _clean_body(body)
+    if not moderator:
+        _check_rate(actor, "edit")
+    body_html = render_markdown(body)  # before the lock, as for a new post
     with transaction.atomic():
         locked = _lock_thread(thread)
         current = Post.objects.select_related("author", "reply_to__author").get(pk=post.pk)
@@ -518,7 +527,7 @@ def post_edit(*, actor: Member, post: Post, body: str) -> Post:
             return current
         PostRevision.objects.create(post=current, body=current.body, body_html=current.body_html)
         current.body = body
-        current.body_html = render_markdown(body)
+        current.body_html = body_html
         current.edited_at = timezone.now()
         current.save(update_fields=["body", "body_html", "edited_at"])
         if current.state == Post.State.PUBLISHED:

@@ -14,7 +14,9 @@ answer the same requests its JavaScript sends, with our rules:
   JS expects. Refusal: status 400/403/503 with ``{"error": "<message in the user's language>"}``;
   markdownx's JS then fires ``markdownx.fileUploadError`` with that object, so a page can show
   ``error`` in a live region.
-* preview (``markdownx_markdownify``): POST, signed in, rendered by ``deliberation.markup``.
+* preview (``markdownx_markdownify``): POST, signed in, at most ``PREVIEW_RATE_LIMIT`` per
+  member per ``POST_RATE_WINDOW_SECONDS`` (over it: 429 with ``Retry-After`` and the reason as
+  plain text in the user's language), rendered by ``deliberation.markup``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from deliberation import ratelimit
 from deliberation.markup import render_markdown
 from deliberation.models import Member
 from forums.images import (
@@ -140,5 +144,20 @@ def markdownify(request: HttpRequest) -> HttpResponse:
     """The editor's preview: the same renderer and sanitiser as a saved post."""
     if not request.user.is_authenticated:
         return HttpResponse(status=403)
+    wait = ratelimit.hit(
+        "forums.preview",
+        request.user.pk,
+        limit=settings.PREVIEW_RATE_LIMIT,
+        window=settings.POST_RATE_WINDOW_SECONDS,
+    )
+    if wait is not None:
+        message = ngettext(
+            "Too many previews at once. Please wait %(seconds)d second.",
+            "Too many previews at once. Please wait %(seconds)d seconds.",
+            wait,
+        ) % {"seconds": wait}
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(wait)
+        return response
     content = request.POST.get("content", "")[:PREVIEW_MAX_CHARS]
     return HttpResponse(render_markdown(content), content_type="text/html; charset=utf-8")

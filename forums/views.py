@@ -61,6 +61,14 @@ def _refused(request: HttpRequest, error: ServiceError, form: Any = None) -> Non
         form.add_error(field, error.message)
 
 
+def _refusal_status(response: HttpResponse, error: ServiceError | None) -> HttpResponse:
+    """A page re-shown after a rate limit answers 429 with Retry-After; any other refusal 200."""
+    if error is not None and error.code == "rate_limited":
+        response.status_code = 429
+        response["Retry-After"] = str(error.details.get("retry_after", 60))
+    return response
+
+
 # --- forums ---------------------------------------------------------------------------------------
 
 
@@ -89,6 +97,7 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
     if forum.state != Forum.State.OPEN or not permissions.can_participate(request.user, forum):
         messages.error(request, _("You cannot start a thread in this forum."))
         return redirect(forum)
+    refusal: ServiceError | None = None
     if request.method == "POST":
         form = ThreadForm(request.POST)
         if form.is_valid():
@@ -102,12 +111,14 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             except ServiceError as error:
                 _refused(request, error, form)
+                refusal = error
             else:
                 messages.success(request, _("Your thread has been started."))
                 return redirect(thread)
     else:
         form = ThreadForm(initial={"client_id": new_client_id()})
-    return render(request, "forums/thread_form.html", {"forum": forum, "form": form})
+    page = render(request, "forums/thread_form.html", {"forum": forum, "form": form})
+    return _refusal_status(page, refusal)
 
 
 # --- threads --------------------------------------------------------------------------------------
@@ -195,6 +206,7 @@ def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
     thread = permissions.access_thread(request.user, pk)
     form = PostForm(request.POST)
+    refusal: ServiceError | None = None
     if form.is_valid():
         try:
             post, created = services.post_create(
@@ -206,6 +218,7 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ServiceError as error:
             _refused(request, error, form)
+            refusal = error
         else:
             if not created:
                 messages.info(request, _("This post had already been sent; it is shown below."))
@@ -219,7 +232,8 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
             is_moderator = permissions.can_moderate(request.user, thread.forum)
             return HttpResponseRedirect(_post_url(request, post, is_moderator=is_moderator))
     # The form sits at the end of every page; show the last one, where the member was writing.
-    return _thread_page(request, thread, page_number="last", reply_form=form)
+    page = _thread_page(request, thread, page_number="last", reply_form=form)
+    return _refusal_status(page, refusal)
 
 
 # --- posts ----------------------------------------------------------------------------------------
@@ -263,6 +277,7 @@ def _own_post(request: HttpRequest, pk: int) -> Post:
 def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
     post = _own_post(request, pk)
     is_moderator = permissions.can_moderate(request.user, post.thread.forum)
+    refusal: ServiceError | None = None
     if request.method == "POST":
         form = PostEditForm(request.POST)
         if form.is_valid():
@@ -270,13 +285,14 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.post_edit(actor=request.user, post=post, body=form.cleaned_data["body"])
             except ServiceError as error:
                 _refused(request, error, form)
+                refusal = error
             else:
                 messages.success(request, _("Your post has been changed."))
                 return HttpResponseRedirect(_post_url(request, post, is_moderator=is_moderator))
     else:
         form = PostEditForm(initial={"body": post.body})
     back = _post_url(request, post, is_moderator=is_moderator)
-    return render(
+    page = render(
         request,
         "forums/post_edit.html",
         {
@@ -286,6 +302,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "edit_window_minutes": settings.POST_EDIT_WINDOW_SECONDS // 60,
         },
     )
+    return _refusal_status(page, refusal)
 
 
 @login_required

@@ -760,3 +760,23 @@ async def test_connects_and_pings_do_not_queue_behind_the_database_thread(thread
         release.set()
         await held
     await ws.disconnect()
+
+
+async def test_an_edit_over_the_edit_limit_gets_rate_limited_with_retry_after(
+    thread, alice, settings
+):
+    from django.core.cache import cache
+
+    await database_sync_to_async(cache.clear)()
+    settings.POST_EDIT_RATE_LIMIT = 1
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    first = await database_sync_to_async(Post.objects.get)(thread=thread)
+    await ws.send_json_to({"type": "post.edit", "post": first.pk, "body": "Eins", "id": 1})
+    assert (await next_of_ack(ws))["post"] == first.pk
+    await ws.send_json_to({"type": "post.edit", "post": first.pk, "body": "Zwei", "id": 2})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("rate_limited", 2)
+    assert 1 <= error["details"]["retry_after"] <= settings.POST_RATE_WINDOW_SECONDS
+    assert (await database_sync_to_async(Post.objects.get)(pk=first.pk)).body == "Eins"
+    await assert_usable(ws)
+    await ws.disconnect()

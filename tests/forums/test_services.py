@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 
 from forums import events, services
@@ -475,3 +476,65 @@ def test_the_admin_refuses_a_reserved_short_name_too(client, sam):
     assert not Forum.objects.filter(slug="suche").exists()
     page = response.content.decode()
     assert "verwendet die Seite selbst" in page or "is used by the site itself" in page
+
+
+# --- rate limits on edits, a cache outage, rendering outside the lock (issue #9) ---------------
+
+
+def test_editing_faster_than_the_edit_limit_is_refused_and_changes_nothing(alice, thread, settings):
+    settings.POST_EDIT_RATE_LIMIT = 2
+    post, _ = services.post_create(actor=alice, thread=thread, body="Fassung 0")
+    services.post_edit(actor=alice, post=post, body="Fassung 1")
+    services.post_edit(actor=alice, post=post, body="Fassung 2")
+    with refused("rate_limited") as info:
+        services.post_edit(actor=alice, post=post, body="Fassung 3")
+    assert 1 <= info.value.details["retry_after"] <= settings.POST_RATE_WINDOW_SECONDS
+    post.refresh_from_db()
+    assert post.body == "Fassung 2"
+    assert PostRevision.objects.filter(post=post).count() == 2
+
+
+def test_a_moderator_edits_without_the_edit_limit(moderator, thread, settings):
+    settings.POST_EDIT_RATE_LIMIT = 1
+    post, _ = services.post_create(actor=moderator, thread=thread, body="Fassung 0")
+    for i in range(1, 4):
+        services.post_edit(actor=moderator, post=post, body=f"Fassung {i}")
+
+
+def test_a_cache_outage_never_turns_a_valid_post_or_edit_into_an_error(
+    alice, thread, settings, caplog
+):
+    settings.POST_RATE_LIMIT = 1
+    settings.POST_EDIT_RATE_LIMIT = 1
+    dead_redis = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nobody listens: as while Redis restarts
+        }
+    }
+    with override_settings(CACHES=dead_redis):
+        first, _ = services.post_create(actor=alice, thread=thread, body="eins")
+        second, _ = services.post_create(actor=alice, thread=thread, body="zwei")
+        services.post_edit(actor=alice, post=first, body="eins, geändert")
+        services.post_edit(actor=alice, post=second, body="zwei, geändert")
+    assert Post.objects.filter(author=alice, edited_at__isnull=False).count() == 2
+    assert any("cache unavailable" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_markdown_is_rendered_before_the_thread_is_locked(monkeypatch, alice, thread):
+    from django.db import transaction
+
+    from deliberation.markup import render_markdown
+
+    inside: list[bool] = []
+
+    def watched(text: str) -> str:
+        inside.append(transaction.get_connection().in_atomic_block)
+        return render_markdown(text)
+
+    monkeypatch.setattr(services, "render_markdown", watched)
+    post, _ = services.post_create(actor=alice, thread=thread, body="Neu")
+    services.post_edit(actor=alice, post=post, body="Geändert")
+    services.thread_create(actor=alice, forum=thread.forum, title="Zweiter", body="Auch neu")
+    assert inside == [False, False, False]

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageFile, ImageSequence
@@ -26,6 +27,7 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="5"/
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # the preview limit counts in the cache
 
 
 @pytest.fixture
@@ -374,3 +376,26 @@ def test_a_camera_jpeg_with_extra_images_is_stored_as_its_first_image(
     assert upload(client, mpo, name="foto.jpg").status_code == 200
     with stored_image(settings) as image:
         assert (image.format, image.size, getattr(image, "n_frames", 1)) == ("JPEG", (60, 40), 1)
+
+
+def test_previews_over_the_limit_answer_429_with_the_reason(client, alice, settings):
+    settings.PREVIEW_RATE_LIMIT = 2
+    client.force_login(alice)
+    url = reverse("markdownx_markdownify")
+    assert [client.post(url, {"content": "a"}).status_code for _ in range(2)] == [200, 200]
+    response = client.post(url, {"content": "**fett**"})
+    assert response.status_code == 429
+    # In the member's language (German by default).
+    assert response.content.decode().startswith("Zu viele Vorschauen auf einmal. Bitte warte ")
+    assert 1 <= int(response["Retry-After"]) <= settings.POST_RATE_WINDOW_SECONDS
+    assert b"<strong>" not in response.content
+    assert response["Content-Type"].startswith("text/plain")
+
+
+def test_the_preview_limit_counts_per_member(client, alice, bob, settings):
+    settings.PREVIEW_RATE_LIMIT = 1
+    url = reverse("markdownx_markdownify")
+    client.force_login(alice)
+    client.post(url, {"content": "a"})
+    client.force_login(bob)
+    assert client.post(url, {"content": "a"}).status_code == 200

@@ -491,3 +491,30 @@ def test_the_permalink_of_a_post_leads_to_its_page(client, alice, thread):
     login(client, alice)
     response = client.get(reverse("forums:post", kwargs={"pk": posts[-1].pk}))
     assert response.url == f"{thread_url(thread)}?page=2#post-{posts[-1].pk}"
+
+
+def test_an_edit_over_the_edit_limit_answers_429_with_the_reason_and_changes_nothing(
+    client, alice, thread, settings
+):
+    settings.POST_EDIT_RATE_LIMIT = 1
+    post = make_post(thread, author=alice, body="Erste Fassung")
+    login(client, alice)
+    url = reverse("forums:post_edit", kwargs={"pk": post.pk})
+    client.post(url, {"body": "Zweite Fassung"})
+    response = client.post(url, {"body": "Dritte Fassung"})
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= settings.POST_RATE_WINDOW_SECONDS
+    assert "You are editing very quickly" in response.content.decode()
+    post.refresh_from_db()
+    assert post.body == "Zweite Fassung"
+
+
+def test_a_reply_over_the_post_limit_answers_429(client, alice, thread, settings):
+    settings.POST_RATE_LIMIT = 1
+    login(client, alice)
+    url = reverse("forums:thread_reply", kwargs={"pk": thread.pk})
+    client.post(url, {"body": "Eins"})
+    response = client.post(url, {"body": "Zwei"})
+    assert response.status_code == 429
+    assert "You are posting very quickly" in response.content.decode()
+    assert not Post.objects.filter(author=alice, body="Zwei").exists()
