@@ -22,6 +22,7 @@ from deliberation.models import Member
 from forums import consumers, services
 from forums.models import Forum, Post, ThreadEvent
 from tests import factories
+from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -244,6 +245,56 @@ async def test_a_retried_create_gets_the_same_ack_and_makes_one_post(thread, ali
     await ws_b.disconnect()
 
 
+async def test_the_ack_of_a_create_echoes_its_id_as_ref(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws.send_json_to({"type": "post.create", "client_id": "c-id", "body": "Mit id", "id": 41})
+    ack = await next_of_ack(ws)
+    assert (ack["client_id"], ack["ref"]) == ("c-id", 41)
+    await ws.disconnect()
+
+
+async def test_a_client_id_used_in_another_thread_is_a_conflict(thread, forum, alice, bob):
+    other = await database_sync_to_async(services.thread_create)(
+        actor=alice, forum=forum, title="Anderes", body="Dort"
+    )
+    await database_sync_to_async(services.post_create)(
+        actor=bob, thread=other, body="Dort gesagt", client_id="same"
+    )
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws.send_json_to({"type": "post.create", "client_id": "same", "body": "Dort gesagt"})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("conflict", "same")
+    assert "client_id" in error["message"]
+    assert await database_sync_to_async(Post.objects.filter(thread=thread).count)() == 1
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_a_retry_with_another_body_is_a_conflict_and_changes_nothing(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws.send_json_to({"type": "post.create", "client_id": "twice", "body": "Erst so"})
+    first = await next_of_ack(ws)
+    await ws.send_json_to({"type": "post.create", "client_id": "twice", "body": "Dann anders"})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("conflict", "twice")
+    assert "client_id" in error["message"]
+    post = await database_sync_to_async(Post.objects.get)(pk=first["post"])
+    assert post.body == "Erst so"
+    await ws.disconnect()
+
+
+async def test_a_retry_of_a_post_edited_since_still_gets_its_ack(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    create = {"type": "post.create", "client_id": "edited", "body": "Urfassung"}
+    await ws.send_json_to(create)
+    first = await next_of_ack(ws)
+    await ws.send_json_to({"type": "post.edit", "post": first["post"], "body": "Neu"})
+    await next_of_ack(ws)
+    await ws.send_json_to(create)
+    assert await next_of_ack(ws) == first
+    await ws.disconnect()
+
+
 async def next_of_ack(ws: WebsocketCommunicator) -> dict[str, Any]:
     while True:
         frame = await receive(ws)
@@ -336,14 +387,17 @@ async def test_a_client_too_far_behind_is_told_to_reload(thread, alice, bob, set
     await ws.disconnect()
 
 
-async def test_an_invalid_after_is_an_error_and_replays_nothing(thread, alice):
-    ws = communicator(thread.pk, await session_cookie(alice), query="after=abc")
+@pytest.mark.parametrize("query", ["after=abc", "after=", "after=-1", "after=1&after=x"])
+async def test_an_invalid_after_is_an_error_right_after_hello_and_replays_nothing(
+    query, thread, alice
+):
+    ws = communicator(thread.pk, await session_cookie(alice), query=query)
     assert (await ws.connect(timeout=TIMEOUT))[0]
     assert (await receive(ws))["type"] == "hello"
-    assert (await receive(ws)) == {"type": "synced", "thread": thread.pk, "seq": 1}
     error = await receive(ws)
-    assert error["type"] == "error"
-    assert error["code"] == "invalid"
+    assert (error["type"], error["code"], error["ref"]) == ("error", "invalid", None)
+    assert error["message"]
+    assert (await receive(ws)) == {"type": "synced", "thread": thread.pk, "seq": 1}
     await assert_usable(ws)
     await ws.disconnect()
 
@@ -379,7 +433,7 @@ async def test_a_revoked_view_right_closes_the_socket_at_once(invited_forum, sam
     await database_sync_to_async(revoke_then_post)()
     frames = await frames_until_closed(ws, consumers.CLOSE_FORBIDDEN)
     assert [f for f in frames if f["type"] != "presence"] == [
-        {"type": "error", "code": "forbidden", "message": frames[-1]["message"]}
+        {"type": "error", "code": "forbidden", "message": frames[-1]["message"], "ref": None}
     ]
     assert "Nach dem Entzug" not in json.dumps(frames)
 
@@ -625,6 +679,8 @@ async def test_a_bad_frame_gets_an_error_and_the_socket_stays_usable(name, threa
     error = await next_of(ws, "error")
     assert error["code"] == code, error
     assert error["message"]
+    # Always present: the create's client_id where there is one, else null.
+    assert error["ref"] == ("a" if '"client_id": "a"' in text else None)
     await assert_usable(ws)
     assert await database_sync_to_async(ThreadEvent.objects.count)() == 1
     await ws.disconnect()
@@ -633,8 +689,47 @@ async def test_a_bad_frame_gets_an_error_and_the_socket_stays_usable(name, threa
 async def test_a_binary_frame_gets_an_error(thread, alice):
     ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
     await ws.send_to(bytes_data=b"\x00\x01")
-    assert (await next_of(ws, "error"))["code"] == "invalid"
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", None)
     await assert_usable(ws)
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("depth", [21, 1_000, 30_000])
+async def test_deeply_nested_json_is_refused_before_decoding(depth, thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_to(text_data='{"type": "ping", "x": ' + "[" * depth + "]" * depth + "}")
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", None)
+    assert "nested" in error["message"] or "verschachtelt" in error["message"]
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to({"type": "ping", "id": "n", "x": [[[[]]]], "s": "[" * 5_000})
+    assert (await next_of(ws, "pong"))["ref"] == "n"
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("bad_id", [["x"], True, 1.5, "", "i" * 65, 2**53, {"a": 1}])
+async def test_an_id_that_cannot_be_echoed_is_refused(bad_id, thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to({"type": "ping", "id": bad_id})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", None)
+    assert error["message"]
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_a_create_with_a_bad_id_is_refused_under_its_client_id(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to({**CREATE, "client_id": "bad-id", "id": False})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", "bad-id")
+    assert await database_sync_to_async(Post.objects.filter(client_id="bad-id").exists)() is False
     await ws.disconnect()
 
 
@@ -662,18 +757,44 @@ async def test_errors_are_in_the_members_language(thread, alice):
     await ws.disconnect()
 
 
-async def test_a_flood_of_frames_is_rate_limited(thread, alice):
-    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
-    for _ in range(consumers.RATE_BURST + 5):
-        await ws.send_json_to({"type": "ping"})
-    codes = []
-    for _ in range(consumers.RATE_BURST + 5):
+async def answers(ws: WebsocketCommunicator, n: int) -> list[dict[str, Any]]:
+    """The next ``n`` frames that are not presence."""
+    frames = []
+    while len(frames) < n:
         frame = await receive(ws)
-        while frame["type"] == "presence":
-            frame = await receive(ws)
-        codes.append(frame.get("code", frame["type"]))
-    assert "rate_limited" in codes
-    assert codes.count("pong") >= consumers.RATE_BURST
+        if frame["type"] != "presence":
+            frames.append(frame)
+    return frames
+
+
+async def test_a_flood_of_frames_is_rate_limited(thread, alice, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(consumers.ThreadConsumer, "clock", clock)
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    flood = consumers.RATE_BURST + 10
+    for i in range(flood):
+        await ws.send_json_to({"type": "ping", "id": i})
+    frames = await answers(ws, flood)
+    # The clock stands still: exactly the burst passes, every frame after it is refused.
+    assert [f["type"] for f in frames] == ["pong"] * consumers.RATE_BURST + ["error"] * 10
+    for i, refused in enumerate(frames[consumers.RATE_BURST :], start=consumers.RATE_BURST):
+        assert refused["code"] == "rate_limited"
+        assert refused["ref"] == i
+        assert refused["details"] == {"retry_after": 1}
+        assert refused["message"]
+    # One frame's worth of refill later (1 / RATE_PER_SECOND), exactly one more passes.
+    clock.advance(1 / consumers.RATE_PER_SECOND)
+    await ws.send_json_to({"type": "ping", "id": "a"})
+    await ws.send_json_to({"type": "ping", "id": "b"})
+    first, second = await answers(ws, 2)
+    assert first["type"] == "pong" and first["ref"] == "a"
+    assert (second["code"], second["ref"]) == ("rate_limited", "b")
+    # A full refill restores the whole burst, and never more.
+    clock.advance(3_600)
+    for i in range(consumers.RATE_BURST + 1):
+        await ws.send_json_to({"type": "ping", "id": i})
+    frames = await answers(ws, consumers.RATE_BURST + 1)
+    assert [f["type"] for f in frames] == ["pong"] * consumers.RATE_BURST + ["error"]
     await ws.disconnect()
 
 

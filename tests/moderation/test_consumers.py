@@ -16,10 +16,12 @@ from django.core.cache import cache
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
-from forums.consumers import CLOSE_FORBIDDEN
+from forums.consumers import CLOSE_FORBIDDEN, RATE_BURST
 from moderation import services
+from moderation.consumers import QueueConsumer
 from moderation.models import Reason
 from tests import factories
+from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -159,6 +161,51 @@ async def test_a_ping_is_answered_and_other_frames_are_refused(forum, moderator)
     await ws.send_json_to({"type": "post.hide", "post": 1})
     frame = await ws.receive_json_from(timeout=TIMEOUT)
     assert (frame["type"], frame["code"]) == ("error", "invalid")
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+    await ws.disconnect()
+
+
+BAD_FRAMES = {
+    "binary": ({"bytes_data": b"\x00"}, "invalid", None),
+    "not JSON": ({"text_data": "not json"}, "invalid", None),
+    "deeply nested": ({"text_data": "[" * 5_000 + "]" * 5_000}, "invalid", None),
+    "nested inside a ping": (
+        {"text_data": '{"type": "ping", "id": "d", "x": ' + "[" * 30 + "]" * 30 + "}"},
+        "invalid",
+        None,
+    ),
+    "over 64 KiB": ({"text_data": '"' + "x" * 70_000 + '"'}, "too_long", None),
+    "an unknown type": ({"text_data": '{"type": "post.hide", "id": 3}'}, "invalid", 3),
+    "an id that cannot be echoed": ({"text_data": '{"type": "ping", "id": [1]}'}, "invalid", None),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FRAMES))
+async def test_a_bad_frame_gets_one_error_with_a_ref_and_the_queue_stays(name, forum, moderator):
+    frame, code, ref = BAD_FRAMES[name]
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    await ws.send_to(**frame)
+    error = await ws.receive_json_from(timeout=TIMEOUT)
+    assert (error["type"], error["code"], error["ref"]) == ("error", code, ref)
+    assert error["message"]
+    await ws.send_json_to({"type": "ping", "id": "after"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "after"}
+    await ws.disconnect()
+
+
+async def test_a_flood_on_the_queue_passes_exactly_the_burst(forum, moderator, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(QueueConsumer, "clock", clock)
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    for i in range(RATE_BURST + 3):
+        await ws.send_json_to({"type": "ping", "id": i})
+    frames = [await ws.receive_json_from(timeout=TIMEOUT) for _ in range(RATE_BURST + 3)]
+    assert [f["type"] for f in frames] == ["pong"] * RATE_BURST + ["error"] * 3
+    assert frames[-1]["code"] == "rate_limited"
+    assert frames[-1]["details"] == {"retry_after": 1}
+    assert frames[-1]["ref"] == RATE_BURST + 2
+    clock.advance(60)
     await ws.send_json_to({"type": "ping"})
     assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
     await ws.disconnect()
