@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from hypothesis import HealthCheck, given, settings
 
 from deliberation import consumers
 from deliberation.asgi import application
-from tests import factories
+from tests import factories, live_properties
 from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,6 +62,46 @@ async def test_a_flood_on_the_probe_passes_exactly_the_burst(alice_cookie, monke
     assert frames[: consumers.RATE_BURST] == [{"type": "pong"}] * consumers.RATE_BURST
     assert [f["code"] for f in frames[consumers.RATE_BURST :]] == ["rate_limited"] * 2
     await ws.disconnect()
+
+
+# --- properties (hypothesis; budget and seed: tests/conftest.py) --------------------------------
+
+PROBE_TYPES = ["ping"]
+PROBE_BAD = live_properties.common_bad_frames(PROBE_TYPES)
+FIXTURES_SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+async def probe(alice_cookie, monkeypatch):
+    """One probe socket for all examples of a property, with a clock the test moves."""
+    clock = ManualClock()
+    monkeypatch.setattr(consumers.EchoProbeConsumer, "clock", clock)
+    ws = await open_probe(alice_cookie)
+    yield ws, clock
+    await ws.disconnect()
+
+
+@FIXTURES_SHARED
+@given(frame=PROBE_BAD)
+async def test_property_every_bad_frame_gets_one_error_and_the_probe_stays(probe, frame):
+    ws, clock = probe
+    clock.advance(3_600)
+    await live_properties.check_bad_frame(ws, frame, "end")
+
+
+@settings(FIXTURES_SHARED, max_examples=20)
+@given(
+    frames=live_properties.floods(
+        live_properties.common_bad_frames(PROBE_TYPES, large=False), consumers.RATE_BURST
+    )
+)
+async def test_property_a_flood_on_the_probe_passes_exactly_the_burst(probe, frames):
+    ws, clock = probe
+    clock.advance(3_600)
+    await live_properties.check_flood(ws, frames, consumers.RATE_BURST)
+    clock.advance(3_600)
+    await ws.send_json_to({"type": "ping", "id": "end"})
+    assert await live_properties.answers_until_pong(ws, "end") == []
 
 
 def test_the_hard_cap_on_a_frame_is_daphnes_one_mib_far_above_the_protocol_limit(settings):

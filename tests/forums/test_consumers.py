@@ -15,13 +15,15 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
 from deliberation.models import Member
 from forums import consumers, services
-from forums.models import Forum, Post, ThreadEvent
-from tests import factories
+from forums.models import Forum, Post, PostRevision, Reaction, Thread, ThreadEvent
+from tests import factories, live_properties
 from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -810,3 +812,103 @@ async def test_presence_counts_people_across_sockets(thread, alice, bob):
     await get_hub().flush_presence()
     assert (await next_of(ws_a, "presence"))["count"] == 1
     await ws_a.disconnect()
+
+
+# --- properties (hypothesis; budget and seed: tests/conftest.py) --------------------------------
+
+NOT_INT = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=10),
+    st.lists(st.integers(), max_size=2),
+)
+NO_SUCH_POST = st.integers(min_value=10**7, max_value=2**62) | st.integers(max_value=0)
+NOT_TEXT = NOT_INT.filter(lambda value: not isinstance(value, str))
+GOOD_CLIENT_ID = st.text(min_size=1, max_size=64).map(lambda s: "h-" + s[:60])
+BAD_BODY = st.one_of(
+    NOT_TEXT,
+    st.text(alphabet=" \n\t\r\x00", max_size=5),
+    st.integers(min_value=10_001, max_value=20_000).map(lambda n: "x" * n),
+)
+#: Frames of the thread's own types that must be refused: at least one field is wrong, and
+#: no post they name exists, so a frame that slipped through would show in the database.
+THREAD_BAD = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("post.create"),
+            "client_id": NOT_TEXT | st.just("") | st.text(min_size=65, max_size=80),
+            "body": live_properties.json_values,
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("post.create"), "client_id": GOOD_CLIENT_ID, "body": BAD_BODY}
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("post.create"),
+            "client_id": GOOD_CLIENT_ID,
+            "body": st.just("Text"),
+            "reply_to": NOT_INT.filter(lambda value: value is not None) | NO_SUCH_POST,
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["post.edit", "post.delete", "reaction.toggle"]),
+            "post": NOT_INT | NO_SUCH_POST,
+            "body": live_properties.json_values,
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("resync"), "after": NOT_INT | st.integers(max_value=-1)}
+    ),
+).map(live_properties.text)
+THREAD_TYPES = sorted(consumers.ThreadConsumer.HANDLERS)
+FIXTURES_SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+async def live(thread, alice, monkeypatch):
+    """One socket of alice's for all examples of a property, with a clock the test moves."""
+    clock = ManualClock()
+    monkeypatch.setattr(consumers.ThreadConsumer, "clock", clock)
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    yield ws, clock
+    await ws.disconnect()
+
+
+@database_sync_to_async
+def database_state() -> tuple[int, ...]:
+    return (
+        Post.objects.count(),
+        ThreadEvent.objects.count(),
+        Reaction.objects.count(),
+        PostRevision.objects.count(),
+        *Thread.objects.order_by("pk").values_list("last_seq", flat=True),
+        *Post.objects.order_by("pk").values_list("edited_at", flat=True),
+    )
+
+
+@FIXTURES_SHARED
+@given(frame=live_properties.common_bad_frames(THREAD_TYPES) | THREAD_BAD)
+async def test_property_every_bad_frame_gets_one_error_and_changes_nothing(live, frame):
+    ws, clock = live
+    before = await database_state()
+    clock.advance(3_600)
+    await live_properties.check_bad_frame(ws, frame, "end")
+    assert await database_state() == before
+
+
+@settings(FIXTURES_SHARED, max_examples=20)
+@given(
+    frames=live_properties.floods(
+        live_properties.common_bad_frames(THREAD_TYPES, large=False), consumers.RATE_BURST
+    )
+)
+async def test_property_a_flood_passes_exactly_the_burst(live, frames):
+    ws, clock = live
+    clock.advance(3_600)
+    await live_properties.check_flood(ws, frames, consumers.RATE_BURST)
+    clock.advance(3_600)
+    await ws.send_json_to({"type": "ping", "id": "end"})
+    assert await live_properties.answers_until_pong(ws, "end") == []

@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
@@ -20,7 +21,7 @@ from forums.consumers import CLOSE_FORBIDDEN, RATE_BURST
 from moderation import services
 from moderation.consumers import QueueConsumer
 from moderation.models import Reason
-from tests import factories
+from tests import factories, live_properties
 from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -258,3 +259,42 @@ async def test_a_logged_out_moderator_is_refused_on_the_next_frame(forum, modera
     frame = await ws.receive_json_from(timeout=TIMEOUT)
     assert frame["code"] == "forbidden"
     await assert_closed(ws, CLOSE_FORBIDDEN)
+
+
+# --- properties (hypothesis; budget and seed: tests/conftest.py) --------------------------------
+
+QUEUE_TYPES = ["ping"]
+FIXTURES_SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+async def queue(forum, moderator, monkeypatch):
+    """One queue socket of mo's for all examples of a property, with a clock the test moves."""
+    clock = ManualClock()
+    monkeypatch.setattr(QueueConsumer, "clock", clock)
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    yield ws, clock
+    await ws.disconnect()
+
+
+@FIXTURES_SHARED
+@given(frame=live_properties.common_bad_frames(QUEUE_TYPES))
+async def test_property_every_bad_frame_gets_one_error_and_the_queue_stays(queue, frame):
+    ws, clock = queue
+    clock.advance(3_600)
+    await live_properties.check_bad_frame(ws, frame, "end")
+
+
+@settings(FIXTURES_SHARED, max_examples=20)
+@given(
+    frames=live_properties.floods(
+        live_properties.common_bad_frames(QUEUE_TYPES, large=False), RATE_BURST
+    )
+)
+async def test_property_a_flood_on_the_queue_passes_exactly_the_burst(queue, frames):
+    ws, clock = queue
+    clock.advance(3_600)
+    await live_properties.check_flood(ws, frames, RATE_BURST)
+    clock.advance(3_600)
+    await ws.send_json_to({"type": "ping", "id": "end"})
+    assert await live_properties.answers_until_pong(ws, "end") == []
