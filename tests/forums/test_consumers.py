@@ -868,7 +868,7 @@ FIXTURES_SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fi
 
 
 @pytest.fixture
-async def live(thread, alice, monkeypatch):
+async def thread_socket(thread, alice, monkeypatch):
     """One socket of alice's for all examples of a property, with a clock the test moves."""
     clock = ManualClock()
     monkeypatch.setattr(consumers.ThreadConsumer, "clock", clock)
@@ -891,8 +891,8 @@ def database_state() -> tuple[int, ...]:
 
 @FIXTURES_SHARED
 @given(frame=live_properties.common_bad_frames(THREAD_TYPES) | THREAD_BAD)
-async def test_property_every_bad_frame_gets_one_error_and_changes_nothing(live, frame):
-    ws, clock = live
+async def test_property_every_bad_frame_gets_one_error_and_changes_nothing(thread_socket, frame):
+    ws, clock = thread_socket
     before = await database_state()
     clock.advance(3_600)
     await live_properties.check_bad_frame(ws, frame, "end")
@@ -905,8 +905,8 @@ async def test_property_every_bad_frame_gets_one_error_and_changes_nothing(live,
         live_properties.common_bad_frames(THREAD_TYPES, large=False), consumers.RATE_BURST
     )
 )
-async def test_property_a_flood_passes_exactly_the_burst(live, frames):
-    ws, clock = live
+async def test_property_a_flood_passes_exactly_the_burst(thread_socket, frames):
+    ws, clock = thread_socket
     clock.advance(3_600)
     await live_properties.check_flood(ws, frames, consumers.RATE_BURST)
     clock.advance(3_600)
