@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -31,6 +32,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from deliberation.fastsend import protocol_of, send_prepared
+from deliberation.frames import FrameError, TokenBucket, error_frame, frame_ref, take_frame
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MEMBER, MODERATOR, encode, group_name
 from deliberation.livework import (
@@ -53,7 +55,6 @@ logger = logging.getLogger(__name__)
 RATE_BURST = 20
 RATE_PER_SECOND = 10.0
 CLIENT_ID_MAX = 64
-REF_MAX = 64
 
 #: Close codes (docs/PROTOCOL.md). Refusals at connect happen before the handshake completes,
 #: so a browser sees them as a failed connection; the codes matter for later closes.
@@ -68,15 +69,6 @@ class Refused(Exception):
     """The socket may no longer read the thread: answer ``forbidden`` and close."""
 
 
-class FrameError(Exception):
-    """A frame the consumer refuses before any service is called."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 @dataclass
 class Outcome:
     """What one frame produced: frames to send, and whether the socket's audience changed."""
@@ -87,23 +79,6 @@ class Outcome:
     replay_through: int | None = None
     #: The rights seen by ``hello`` differ from those at connect: re-authorise once more.
     recheck: bool = False
-
-
-class TokenBucket:
-    def __init__(self, burst: int = RATE_BURST, per_second: float = RATE_PER_SECOND) -> None:
-        self.burst = float(burst)
-        self.per_second = per_second
-        self.tokens = float(burst)
-        self.at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
-        self.at = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
 
 
 def _int_field(frame: dict[str, Any], name: str, *, minimum: int = 1) -> int:
@@ -129,17 +104,6 @@ def _client_id(frame: dict[str, Any]) -> str:
             % {"max": CLIENT_ID_MAX},
         )
     return value
-
-
-def _ref(frame: dict[str, Any]) -> str | int | None:
-    """The client's reference to echo in the answer: ``client_id`` for creates, else ``id``."""
-    for key in ("client_id", "id"):
-        value = frame.get(key)
-        if isinstance(value, str) and 0 < len(value) <= REF_MAX:
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
 
 
 def _replayed(thread: Thread, after: int, user: Any, last: int) -> tuple[list[str], int]:
@@ -184,6 +148,8 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     #: The replay bound of a buffer whose flush waits for the re-check.
     _pending_through: int | None = None
     member_id: int | None = None
+    #: The frame budget's clock (seconds); tests replace it with one they move by hand.
+    clock: Callable[[], float] = time.monotonic
 
     # --- connect --------------------------------------------------------------------------------
 
@@ -191,7 +157,7 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         self._raw = protocol_of(self.scope)
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.group = group_name("thread", self.thread_id)
-        self.bucket = TokenBucket()
+        self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND, clock=self.clock)
         self.language = settings.LANGUAGE_CODE
         self.hub = get_hub()
         #: Serialises client frames, the connect's replay and access re-checks.
@@ -246,15 +212,18 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                 logger.exception("live thread %s: hello failed", self.thread_id)
                 await self._close(1011)
                 return
-            await self._send_outcome(outcome)
             if after_error is not None:
-                await self._send_frame({"type": "error", "code": "invalid", "message": after_error})
+                # Right after hello, before anything replayed or synced (docs/PROTOCOL.md).
+                outcome.frames.insert(1, error_frame("invalid", after_error, None))
+            await self._send_outcome(outcome)
             if outcome.recheck:
                 self._access_changed()
             await self._flush_buffer(outcome.replay_through)
 
     def _parse_after(self) -> tuple[int | None, str | None]:
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        query = parse_qs(
+            self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
         values = query.get("after")
         if not values:
             return None, None
@@ -525,13 +494,9 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         buffering = False
         through: int | None = None
         try:
-            frame = self._decode(text_data, bytes_data)
-            ref = _ref(frame)
             with translation.override(self.language):
-                if not self.bucket.take():
-                    raise FrameError(
-                        "rate_limited", _("Too many messages at once. Please wait a moment.")
-                    )
+                frame = take_frame(text_data, bytes_data, self.bucket)
+                ref = frame_ref(frame)
                 kind = frame.get("type")
                 if not isinstance(kind, str) or kind not in self.HANDLERS:
                     raise FrameError("invalid", _("Unknown message type."))
@@ -547,7 +512,8 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                 await self._subscribe(moderator=outcome.moderator)
             await self._send_outcome(outcome)
         except FrameError as exc:
-            await self._send_error(exc.code, exc.message, ref)
+            ref = ref if exc.ref is None else exc.ref
+            await self._send_error(exc.code, exc.message, ref, exc.details)
         except Refused as exc:
             await self._send_error("forbidden", str(exc), ref)
             await self._close(CLOSE_FORBIDDEN)
@@ -562,26 +528,6 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                     self._buffer = None
                 else:
                     await self._flush_buffer(through)
-
-    def _decode(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
-        with translation.override(self.language):
-            if text_data is None:
-                raise FrameError("invalid", _("Messages must be JSON text, not binary."))
-            limit = settings.WS_MAX_FRAME_BYTES
-            if len(text_data) > limit or (
-                len(text_data) * 4 > limit and len(text_data.encode("utf-8")) > limit
-            ):
-                raise FrameError(
-                    "too_long",
-                    _("The message is too large (at most %(kib)d KiB).") % {"kib": limit // 1024},
-                )
-            try:
-                frame = json.loads(text_data)
-            except (ValueError, RecursionError):
-                raise FrameError("invalid", _("The message is not valid JSON.")) from None
-            if not isinstance(frame, dict):
-                raise FrameError("invalid", _("The message must be a JSON object.")) from None
-        return frame
 
     HANDLERS = frozenset(
         {"ping", "resync", "post.create", "post.edit", "post.delete", "reaction.toggle"}
@@ -607,11 +553,8 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             outcome = Outcome(moderator=permissions.can_moderate(user, thread.forum))
             try:
                 self._answer(outcome, kind, frame, ref, user, thread)
-            except ServiceError as exc:
-                outcome.frames.append(self._with_ref(exc.as_frame(), ref))
-            except FrameError as exc:
-                error = {"type": "error", "code": exc.code, "message": exc.message}
-                outcome.frames.append(self._with_ref(error, ref))
+            except (ServiceError, FrameError) as exc:
+                outcome.frames.append(error_frame(exc.code, exc.message, ref, exc.details))
             return outcome
 
     _handle = writes(_answer_frame)
@@ -646,15 +589,15 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             post, _created = services.post_create(
                 actor=user, thread=thread, body=body, client_id=client_id, reply_to_id=reply_to
             )
-            outcome.frames.append(
-                {
-                    "type": "ack",
-                    "client_id": client_id,
-                    "post": post.pk,
-                    "seq": post.seq,
-                    "state": str(post.state),
-                }
-            )
+            ack = {
+                "type": "ack",
+                "client_id": client_id,
+                "post": post.pk,
+                "seq": post.seq,
+                "state": str(post.state),
+            }
+            # ``id`` (checked in _receive) if the frame had one; the ack names client_id anyway.
+            outcome.frames.append(self._with_ref(ack, frame.get("id")))
             return
         post_id = _int_field(frame, "post")
         body = _str_field(frame, "body") if kind == "post.edit" else ""
@@ -713,11 +656,16 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     async def _send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=encode(frame))
 
-    async def _send_error(self, code: str, message: str, ref: str | int | None) -> None:
+    async def _send_error(
+        self,
+        code: str,
+        message: str,
+        ref: str | int | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         if self._closing:
             return
-        frame = {"type": "error", "code": code, "message": str(message)}
-        await self._send_frame(self._with_ref(frame, ref))
+        await self._send_frame(error_frame(code, message, ref, details))
 
     async def _send_outcome(self, outcome: Outcome) -> None:
         """Frames in order: a ``hello`` first, then the replayed events, then the rest."""

@@ -348,7 +348,7 @@ def _insert_post(
         # The author's client_id is unique; the thread lock rules out a race in this thread,
         # so the id was used for a post elsewhere.
         raise ServiceError(
-            "invalid", _("The message could not be sent. Please reload the page.")
+            "conflict", _("The message could not be sent. Please reload the page.")
         ) from None
     if held:
         for listener in list(_held_post_listeners):
@@ -378,6 +378,32 @@ def _existing_post(actor: Member, client_id: str) -> Post | None:
     if found is None:
         return None
     return Post.objects.select_related("thread").get(pk=found)
+
+
+def _check_retry(existing: Post, thread: Thread, body: str) -> None:
+    """A retry must repeat its create: the same thread and the text first sent, else
+    ``conflict`` (a client reused a ``client_id``; nothing is written)."""
+    if existing.thread_id != thread.pk:
+        raise ServiceError(
+            "conflict",
+            _(
+                "This message has the same client_id as a post in another thread. "
+                "Please reload the page and send it again."
+            ),
+        )
+    if existing.deleted_at is not None:
+        return  # its text was erased with it: nothing to compare, the retry gets it back
+    first = None
+    if existing.edited_at is not None:
+        first = existing.revisions.values_list("body", flat=True).first()
+    if body != (existing.body if first is None else first):
+        raise ServiceError(
+            "conflict",
+            _(
+                "This message has the same client_id as an earlier post with other text. "
+                "Please reload the page and send it again."
+            ),
+        )
 
 
 def thread_create(
@@ -460,7 +486,8 @@ def post_create(
         # anything else is checked, so a retry gets its post back even if the post it answered
         # was deleted meanwhile, and is never counted against the rate limit.
         existing = _existing_post(actor, client_id)
-        if existing is not None and existing.thread_id == thread.pk:
+        if existing is not None:
+            _check_retry(existing, thread, body)
             return existing, False
         if locked.locked and not moderator:
             raise ServiceError("locked", _("This thread is locked: no new contributions."))

@@ -16,8 +16,9 @@ moderator acts through the page's plain forms.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -26,13 +27,21 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from deliberation.frames import answer_ping, error_frame
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
 from deliberation.livework import DirectDispatch, reads
 from deliberation.session_watch import SessionWatchMixin
 from deliberation.socket_auth import member_behind
 from forums import permissions
-from forums.consumers import CLOSE_DROPPED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, TokenBucket
+from forums.consumers import (
+    CLOSE_DROPPED,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    RATE_BURST,
+    RATE_PER_SECOND,
+    TokenBucket,
+)
 from forums.models import Forum
 from moderation.permissions import can_view_queue
 
@@ -62,13 +71,15 @@ class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     _held: list[dict[str, Any]] | None = None
     _recheck_pending = False
     _recheck_task: asyncio.Task[None] | None = None
+    #: The frame budget's clock (seconds); tests replace it with one they move by hand.
+    clock: Callable[[], float] = time.monotonic
 
     async def connect(self) -> None:
         raw = self.scope["url_route"]["kwargs"].get("forum_id")
         self.forum_id = None if raw is None else int(raw)
         self.group = group_name("modqueue", STAFF if self.forum_id is None else self.forum_id)
         self.language = settings.LANGUAGE_CODE
-        self.bucket = TokenBucket()
+        self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND, clock=self.clock)
         self.hub = get_hub()
         try:
             await self._authorise()
@@ -177,7 +188,7 @@ class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     async def _refuse(self) -> None:
         with translation.override(self.language):
             message = _("You no longer have access to this moderation queue.")
-        await self._send_frame({"type": "error", "code": "forbidden", "message": message})
+        await self._send_frame(error_frame("forbidden", message, None))
         await self._close(CLOSE_FORBIDDEN)
 
     # --- frames from the client -----------------------------------------------------------------
@@ -194,23 +205,8 @@ class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             logger.exception("moderation queue %s: a frame failed", self.group)
             return
         with translation.override(self.language):
-            if not self.bucket.take():
-                await self._error("rate_limited", _("Too many messages at once. Please wait."))
-                return
-            try:
-                frame = json.loads(text_data) if text_data is not None else None
-            except (ValueError, RecursionError):
-                frame = None
-            if not isinstance(frame, dict):
-                await self._error("invalid", _("The message must be a JSON object."))
-                return
-            if frame.get("type") != "ping":
-                await self._error("invalid", _("Unknown message type."))
-                return
-        await self._send_frame({"type": "pong"})
-
-    async def _error(self, code: str, message: str) -> None:
-        await self._send_frame({"type": "error", "code": code, "message": str(message)})
+            answer = answer_ping(text_data, bytes_data, self.bucket)
+        await self._send_frame(answer)
 
     async def _send_frame(self, frame: dict[str, Any]) -> None:
         if not self._closing:

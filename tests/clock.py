@@ -1,4 +1,8 @@
-"""A clock the test moves (``deliberation.clock``): time passes only when the test says so."""
+"""Clocks the test moves: time passes only when the test says so.
+
+``FakeClock`` stands in for ``deliberation.clock`` (datetimes, with sleepers it wakes);
+``ManualClock`` for a ``time.monotonic``-like callable (the live sockets' frame budget).
+"""
 
 from __future__ import annotations
 
@@ -40,3 +44,20 @@ class FakeClock:
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(poll(), timeout)
+
+
+class ManualClock:
+    """Callable like ``time.monotonic``; stands still until ``advance`` is called.
+
+    An instance, not a function, so that set as a consumer's class attribute it is not bound
+    as a method.
+    """
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -10,10 +10,22 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property tests: the same examples on every run (derandomised: a failure in CI reproduces
+# locally), a fixed budget, no per-example deadline (the machines are shared and loaded), and
+# no example database written into the work tree. HYPOTHESIS_PROFILE=thorough searches wider.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, max_examples=50, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.register_profile(
+    "thorough", parent=hypothesis_settings.get_profile("ci"), derandomize=False, max_examples=1_000
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def require(condition: bool, reason: str) -> None:

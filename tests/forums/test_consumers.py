@@ -17,6 +17,8 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deliberation import live
 from deliberation.asgi import application
@@ -24,8 +26,9 @@ from deliberation.hub import get_hub, reset_hub
 from deliberation.livework import connect_gate
 from deliberation.models import Member
 from forums import consumers, services
-from forums.models import Forum, Post, ThreadEvent
-from tests import factories
+from forums.models import Forum, Post, PostRevision, Reaction, Thread, ThreadEvent
+from tests import factories, live_properties
+from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -250,6 +253,56 @@ async def test_a_retried_create_gets_the_same_ack_and_makes_one_post(thread, ali
     await ws_b.disconnect()
 
 
+async def test_the_ack_of_a_create_echoes_its_id_as_ref(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws.send_json_to({"type": "post.create", "client_id": "c-id", "body": "Mit id", "id": 41})
+    ack = await next_of_ack(ws)
+    assert (ack["client_id"], ack["ref"]) == ("c-id", 41)
+    await ws.disconnect()
+
+
+async def test_a_client_id_used_in_another_thread_is_a_conflict(thread, forum, alice, bob):
+    other = await database_sync_to_async(services.thread_create)(
+        actor=alice, forum=forum, title="Anderes", body="Dort"
+    )
+    await database_sync_to_async(services.post_create)(
+        actor=bob, thread=other, body="Dort gesagt", client_id="same"
+    )
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws.send_json_to({"type": "post.create", "client_id": "same", "body": "Dort gesagt"})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("conflict", "same")
+    assert "client_id" in error["message"]
+    assert await database_sync_to_async(Post.objects.filter(thread=thread).count)() == 1
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_a_retry_with_another_body_is_a_conflict_and_changes_nothing(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    await ws.send_json_to({"type": "post.create", "client_id": "twice", "body": "Erst so"})
+    first = await next_of_ack(ws)
+    await ws.send_json_to({"type": "post.create", "client_id": "twice", "body": "Dann anders"})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("conflict", "twice")
+    assert "client_id" in error["message"]
+    post = await database_sync_to_async(Post.objects.get)(pk=first["post"])
+    assert post.body == "Erst so"
+    await ws.disconnect()
+
+
+async def test_a_retry_of_a_post_edited_since_still_gets_its_ack(thread, bob):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(bob))
+    create = {"type": "post.create", "client_id": "edited", "body": "Urfassung"}
+    await ws.send_json_to(create)
+    first = await next_of_ack(ws)
+    await ws.send_json_to({"type": "post.edit", "post": first["post"], "body": "Neu"})
+    await next_of_ack(ws)
+    await ws.send_json_to(create)
+    assert await next_of_ack(ws) == first
+    await ws.disconnect()
+
+
 async def next_of_ack(ws: WebsocketCommunicator) -> dict[str, Any]:
     while True:
         frame = await receive(ws)
@@ -342,14 +395,17 @@ async def test_a_client_too_far_behind_is_told_to_reload(thread, alice, bob, set
     await ws.disconnect()
 
 
-async def test_an_invalid_after_is_an_error_and_replays_nothing(thread, alice):
-    ws = communicator(thread.pk, await session_cookie(alice), query="after=abc")
+@pytest.mark.parametrize("query", ["after=abc", "after=", "after=-1", "after=1&after=x"])
+async def test_an_invalid_after_is_an_error_right_after_hello_and_replays_nothing(
+    query, thread, alice
+):
+    ws = communicator(thread.pk, await session_cookie(alice), query=query)
     assert (await ws.connect(timeout=TIMEOUT))[0]
     assert (await receive(ws))["type"] == "hello"
-    assert (await receive(ws)) == {"type": "synced", "thread": thread.pk, "seq": 1}
     error = await receive(ws)
-    assert error["type"] == "error"
-    assert error["code"] == "invalid"
+    assert (error["type"], error["code"], error["ref"]) == ("error", "invalid", None)
+    assert error["message"]
+    assert (await receive(ws)) == {"type": "synced", "thread": thread.pk, "seq": 1}
     await assert_usable(ws)
     await ws.disconnect()
 
@@ -385,7 +441,7 @@ async def test_a_revoked_view_right_closes_the_socket_at_once(invited_forum, sam
     await database_sync_to_async(revoke_then_post)()
     frames = await frames_until_closed(ws, consumers.CLOSE_FORBIDDEN)
     assert [f for f in frames if f["type"] != "presence"] == [
-        {"type": "error", "code": "forbidden", "message": frames[-1]["message"]}
+        {"type": "error", "code": "forbidden", "message": frames[-1]["message"], "ref": None}
     ]
     assert "Nach dem Entzug" not in json.dumps(frames)
 
@@ -631,6 +687,8 @@ async def test_a_bad_frame_gets_an_error_and_the_socket_stays_usable(name, threa
     error = await next_of(ws, "error")
     assert error["code"] == code, error
     assert error["message"]
+    # Always present: the create's client_id where there is one, else null.
+    assert error["ref"] == ("a" if '"client_id": "a"' in text else None)
     await assert_usable(ws)
     assert await database_sync_to_async(ThreadEvent.objects.count)() == 1
     await ws.disconnect()
@@ -639,8 +697,47 @@ async def test_a_bad_frame_gets_an_error_and_the_socket_stays_usable(name, threa
 async def test_a_binary_frame_gets_an_error(thread, alice):
     ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
     await ws.send_to(bytes_data=b"\x00\x01")
-    assert (await next_of(ws, "error"))["code"] == "invalid"
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", None)
     await assert_usable(ws)
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("depth", [21, 1_000, 30_000])
+async def test_deeply_nested_json_is_refused_before_decoding(depth, thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_to(text_data='{"type": "ping", "x": ' + "[" * depth + "]" * depth + "}")
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", None)
+    assert "nested" in error["message"] or "verschachtelt" in error["message"]
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to({"type": "ping", "id": "n", "x": [[[[]]]], "s": "[" * 5_000})
+    assert (await next_of(ws, "pong"))["ref"] == "n"
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("bad_id", [["x"], True, 1.5, "", "i" * 65, 2**53, {"a": 1}])
+async def test_an_id_that_cannot_be_echoed_is_refused(bad_id, thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to({"type": "ping", "id": bad_id})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", None)
+    assert error["message"]
+    await assert_usable(ws)
+    await ws.disconnect()
+
+
+async def test_a_create_with_a_bad_id_is_refused_under_its_client_id(thread, alice):
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    await ws.send_json_to({**CREATE, "client_id": "bad-id", "id": False})
+    error = await next_of(ws, "error")
+    assert (error["code"], error["ref"]) == ("invalid", "bad-id")
+    assert await database_sync_to_async(Post.objects.filter(client_id="bad-id").exists)() is False
     await ws.disconnect()
 
 
@@ -668,18 +765,44 @@ async def test_errors_are_in_the_members_language(thread, alice):
     await ws.disconnect()
 
 
-async def test_a_flood_of_frames_is_rate_limited(thread, alice):
-    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
-    for _ in range(consumers.RATE_BURST + 5):
-        await ws.send_json_to({"type": "ping"})
-    codes = []
-    for _ in range(consumers.RATE_BURST + 5):
+async def answers(ws: WebsocketCommunicator, n: int) -> list[dict[str, Any]]:
+    """The next ``n`` frames that are not presence."""
+    frames = []
+    while len(frames) < n:
         frame = await receive(ws)
-        while frame["type"] == "presence":
-            frame = await receive(ws)
-        codes.append(frame.get("code", frame["type"]))
-    assert "rate_limited" in codes
-    assert codes.count("pong") >= consumers.RATE_BURST
+        if frame["type"] != "presence":
+            frames.append(frame)
+    return frames
+
+
+async def test_a_flood_of_frames_is_rate_limited(thread, alice, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(consumers.ThreadConsumer, "clock", clock)
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    flood = consumers.RATE_BURST + 10
+    for i in range(flood):
+        await ws.send_json_to({"type": "ping", "id": i})
+    frames = await answers(ws, flood)
+    # The clock stands still: exactly the burst passes, every frame after it is refused.
+    assert [f["type"] for f in frames] == ["pong"] * consumers.RATE_BURST + ["error"] * 10
+    for i, refused in enumerate(frames[consumers.RATE_BURST :], start=consumers.RATE_BURST):
+        assert refused["code"] == "rate_limited"
+        assert refused["ref"] == i
+        assert refused["details"] == {"retry_after": 1}
+        assert refused["message"]
+    # One frame's worth of refill later (1 / RATE_PER_SECOND), exactly one more passes.
+    clock.advance(1 / consumers.RATE_PER_SECOND)
+    await ws.send_json_to({"type": "ping", "id": "a"})
+    await ws.send_json_to({"type": "ping", "id": "b"})
+    first, second = await answers(ws, 2)
+    assert first["type"] == "pong" and first["ref"] == "a"
+    assert (second["code"], second["ref"]) == ("rate_limited", "b")
+    # A full refill restores the whole burst, and never more.
+    clock.advance(3_600)
+    for i in range(consumers.RATE_BURST + 1):
+        await ws.send_json_to({"type": "ping", "id": i})
+    frames = await answers(ws, consumers.RATE_BURST + 1)
+    assert [f["type"] for f in frames] == ["pong"] * consumers.RATE_BURST + ["error"]
     await ws.disconnect()
 
 
@@ -780,3 +903,103 @@ async def test_an_edit_over_the_edit_limit_gets_rate_limited_with_retry_after(
     assert (await database_sync_to_async(Post.objects.get)(pk=first.pk)).body == "Eins"
     await assert_usable(ws)
     await ws.disconnect()
+
+
+# --- properties (hypothesis; budget and seed: tests/conftest.py) --------------------------------
+
+NOT_INT = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=10),
+    st.lists(st.integers(), max_size=2),
+)
+NO_SUCH_POST = st.integers(min_value=10**7, max_value=2**62) | st.integers(max_value=0)
+NOT_TEXT = NOT_INT.filter(lambda value: not isinstance(value, str))
+GOOD_CLIENT_ID = st.text(min_size=1, max_size=64).map(lambda s: "h-" + s[:60])
+BAD_BODY = st.one_of(
+    NOT_TEXT,
+    st.text(alphabet=" \n\t\r\x00", max_size=5),
+    st.integers(min_value=10_001, max_value=20_000).map(lambda n: "x" * n),
+)
+#: Frames of the thread's own types that must be refused: at least one field is wrong, and
+#: no post they name exists, so a frame that slipped through would show in the database.
+THREAD_BAD = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("post.create"),
+            "client_id": NOT_TEXT | st.just("") | st.text(min_size=65, max_size=80),
+            "body": live_properties.json_values,
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("post.create"), "client_id": GOOD_CLIENT_ID, "body": BAD_BODY}
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("post.create"),
+            "client_id": GOOD_CLIENT_ID,
+            "body": st.just("Text"),
+            "reply_to": NOT_INT.filter(lambda value: value is not None) | NO_SUCH_POST,
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["post.edit", "post.delete", "reaction.toggle"]),
+            "post": NOT_INT | NO_SUCH_POST,
+            "body": live_properties.json_values,
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("resync"), "after": NOT_INT | st.integers(max_value=-1)}
+    ),
+).map(live_properties.text)
+THREAD_TYPES = sorted(consumers.ThreadConsumer.HANDLERS)
+FIXTURES_SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+async def thread_socket(thread, alice, monkeypatch):
+    """One socket of alice's for all examples of a property, with a clock the test moves."""
+    clock = ManualClock()
+    monkeypatch.setattr(consumers.ThreadConsumer, "clock", clock)
+    ws, _, _ = await open_socket(thread.pk, await session_cookie(alice))
+    yield ws, clock
+    await ws.disconnect()
+
+
+@database_sync_to_async
+def database_state() -> tuple[int, ...]:
+    return (
+        Post.objects.count(),
+        ThreadEvent.objects.count(),
+        Reaction.objects.count(),
+        PostRevision.objects.count(),
+        *Thread.objects.order_by("pk").values_list("last_seq", flat=True),
+        *Post.objects.order_by("pk").values_list("edited_at", flat=True),
+    )
+
+
+@FIXTURES_SHARED
+@given(frame=live_properties.common_bad_frames(THREAD_TYPES) | THREAD_BAD)
+async def test_property_every_bad_frame_gets_one_error_and_changes_nothing(thread_socket, frame):
+    ws, clock = thread_socket
+    before = await database_state()
+    clock.advance(3_600)
+    await live_properties.check_bad_frame(ws, frame, "end")
+    assert await database_state() == before
+
+
+@settings(FIXTURES_SHARED, max_examples=20)
+@given(
+    frames=live_properties.floods(
+        live_properties.common_bad_frames(THREAD_TYPES, large=False), consumers.RATE_BURST
+    )
+)
+async def test_property_a_flood_passes_exactly_the_burst(thread_socket, frames):
+    ws, clock = thread_socket
+    clock.advance(3_600)
+    await live_properties.check_flood(ws, frames, consumers.RATE_BURST)
+    clock.advance(3_600)
+    await ws.send_json_to({"type": "ping", "id": "end"})
+    assert await live_properties.answers_until_pong(ws, "end") == []

@@ -128,8 +128,20 @@ def test_a_retried_create_with_the_same_client_id_returns_the_same_post_and_writ
 def test_the_same_client_id_used_in_another_thread_is_refused(alice, forum, thread):
     services.post_create(actor=alice, thread=thread, body="Hier", client_id="c-2")
     other = factories.make_thread(forum, author=alice)
-    with refused("invalid"):
+    with refused("conflict"):
         services.post_create(actor=alice, thread=other, body="Dort", client_id="c-2")
+
+
+def test_the_same_client_id_with_another_body_is_a_conflict_and_keeps_the_first(alice, thread):
+    post, _ = services.post_create(actor=alice, thread=thread, body="Zuerst", client_id="c-3")
+    with refused("conflict"):
+        services.post_create(actor=alice, thread=thread, body="Danach", client_id="c-3")
+    post.refresh_from_db()
+    assert post.body == "Zuerst"
+    assert services.post_create(actor=alice, thread=thread, body="Zuerst", client_id="c-3") == (
+        post,
+        False,
+    )
 
 
 @pytest.mark.parametrize("body", ["", "   ", "\n\t\n", None])

@@ -13,13 +13,16 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
 
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
-from forums.consumers import CLOSE_FORBIDDEN
+from forums.consumers import CLOSE_FORBIDDEN, RATE_BURST
 from moderation import services
+from moderation.consumers import QueueConsumer
 from moderation.models import Reason
-from tests import factories
+from tests import factories, live_properties
+from tests.clock import ManualClock
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -164,6 +167,51 @@ async def test_a_ping_is_answered_and_other_frames_are_refused(forum, moderator)
     await ws.disconnect()
 
 
+BAD_FRAMES = {
+    "binary": ({"bytes_data": b"\x00"}, "invalid", None),
+    "not JSON": ({"text_data": "not json"}, "invalid", None),
+    "deeply nested": ({"text_data": "[" * 5_000 + "]" * 5_000}, "invalid", None),
+    "nested inside a ping": (
+        {"text_data": '{"type": "ping", "id": "d", "x": ' + "[" * 30 + "]" * 30 + "}"},
+        "invalid",
+        None,
+    ),
+    "over 64 KiB": ({"text_data": '"' + "x" * 70_000 + '"'}, "too_long", None),
+    "an unknown type": ({"text_data": '{"type": "post.hide", "id": 3}'}, "invalid", 3),
+    "an id that cannot be echoed": ({"text_data": '{"type": "ping", "id": [1]}'}, "invalid", None),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FRAMES))
+async def test_a_bad_frame_gets_one_error_with_a_ref_and_the_queue_stays(name, forum, moderator):
+    frame, code, ref = BAD_FRAMES[name]
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    await ws.send_to(**frame)
+    error = await ws.receive_json_from(timeout=TIMEOUT)
+    assert (error["type"], error["code"], error["ref"]) == ("error", code, ref)
+    assert error["message"]
+    await ws.send_json_to({"type": "ping", "id": "after"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "after"}
+    await ws.disconnect()
+
+
+async def test_a_flood_on_the_queue_passes_exactly_the_burst(forum, moderator, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(QueueConsumer, "clock", clock)
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    for i in range(RATE_BURST + 3):
+        await ws.send_json_to({"type": "ping", "id": i})
+    frames = [await ws.receive_json_from(timeout=TIMEOUT) for _ in range(RATE_BURST + 3)]
+    assert [f["type"] for f in frames] == ["pong"] * RATE_BURST + ["error"] * 3
+    assert frames[-1]["code"] == "rate_limited"
+    assert frames[-1]["details"] == {"retry_after": 1}
+    assert frames[-1]["ref"] == RATE_BURST + 2
+    clock.advance(60)
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+    await ws.disconnect()
+
+
 async def test_a_revoked_moderator_is_closed_at_once(forum, moderator, sam):
     ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
     # mo sends nothing: the revocation alone closes the queue socket.
@@ -211,3 +259,42 @@ async def test_a_logged_out_moderator_is_refused_on_the_next_frame(forum, modera
     frame = await ws.receive_json_from(timeout=TIMEOUT)
     assert frame["code"] == "forbidden"
     await assert_closed(ws, CLOSE_FORBIDDEN)
+
+
+# --- properties (hypothesis; budget and seed: tests/conftest.py) --------------------------------
+
+QUEUE_TYPES = ["ping"]
+FIXTURES_SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+async def queue(forum, moderator, monkeypatch):
+    """One queue socket of mo's for all examples of a property, with a clock the test moves."""
+    clock = ManualClock()
+    monkeypatch.setattr(QueueConsumer, "clock", clock)
+    ws = await open_queue(f"/ws/moderation/{forum.pk}/", moderator)
+    yield ws, clock
+    await ws.disconnect()
+
+
+@FIXTURES_SHARED
+@given(frame=live_properties.common_bad_frames(QUEUE_TYPES))
+async def test_property_every_bad_frame_gets_one_error_and_the_queue_stays(queue, frame):
+    ws, clock = queue
+    clock.advance(3_600)
+    await live_properties.check_bad_frame(ws, frame, "end")
+
+
+@settings(FIXTURES_SHARED, max_examples=20)
+@given(
+    frames=live_properties.floods(
+        live_properties.common_bad_frames(QUEUE_TYPES, large=False), RATE_BURST
+    )
+)
+async def test_property_a_flood_on_the_queue_passes_exactly_the_burst(queue, frames):
+    ws, clock = queue
+    clock.advance(3_600)
+    await live_properties.check_flood(ws, frames, RATE_BURST)
+    clock.advance(3_600)
+    await ws.send_json_to({"type": "ping", "id": "end"})
+    assert await live_properties.answers_until_pong(ws, "end") == []
