@@ -52,7 +52,8 @@ def _forum_from_post(request: HttpRequest) -> Forum | None:
     ref = (request.POST.get("forum") or "").strip()
     if not ref:
         return None
-    lookup = {"pk": int(ref)} if ref.isdigit() else {"slug": ref}
+    # ASCII digits only: "²" or "١" pass isdigit() but int() refuses them.
+    lookup = {"pk": int(ref)} if ref.isascii() and ref.isdigit() else {"slug": ref}
     return Forum.objects.filter(**lookup).first()
 
 

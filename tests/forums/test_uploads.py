@@ -140,3 +140,15 @@ def test_the_preview_renders_with_our_sanitiser(client, alice):
 def test_the_preview_refuses_get(client, alice):
     client.force_login(alice)
     assert client.get(reverse("markdownx_markdownify")).status_code == 405
+
+
+@pytest.mark.parametrize("ref", ["²", "١٢", "𝟙"])
+def test_a_forum_named_by_digits_that_are_not_ascii_is_refused_not_a_crash(
+    client, alice, settings, forum, ref
+):
+    # Found by tests/forums/test_forms_hypothesis.py: "²".isdigit() holds, int("²") raises.
+    client.force_login(alice)
+    response = upload(client, png(), forum=ref)
+    assert response.status_code == 403
+    assert response.json()["error"]
+    assert files_written(settings) == []
