@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from deliberation import views
-from deliberation.forms import MemberPasswordResetForm
+from deliberation.forms import MemberAuthenticationForm, MemberPasswordResetForm
 from deliberation.login_guard import GuardedPasswordResetView
 
 urlpatterns = [
@@ -18,7 +18,11 @@ urlpatterns = [
     path("benachrichtigungen/", views.notifications, name="notifications"),
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
     path("sprache/", views.set_language, name="set_language"),
-    path("anmelden/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "anmelden/",
+        auth_views.LoginView.as_view(authentication_form=MemberAuthenticationForm),
+        name="login",
+    ),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "passwort/vergessen/",
