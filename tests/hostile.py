@@ -11,7 +11,8 @@ The properties (:func:`check_outcome`):
 * an answer the member can read: a 4xx, or an error message (form error or message) in the
   member's language, or a success message;
 * a refusal changes nothing in the database (:func:`snapshot` before and after);
-* a change comes with a success message and no error.
+* a change comes with a success message and no error;
+* a redirect stays on the site, whatever ``next`` said.
 
 Budget: a fixed seed (``derandomize``), no example database, ``FORM_EXAMPLES`` examples per
 endpoint (``HYPOTHESIS_FORM_EXAMPLES`` raises it for a deeper run on a developer's machine).
@@ -27,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.apps import apps
 from django.contrib.messages import constants as message_levels
@@ -223,6 +224,7 @@ def _untranslated() -> frozenset[str]:
 @dataclass
 class Outcome:
     status: int
+    location: str = ""
     errors: list[str] = field(default_factory=list)
     successes: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -247,6 +249,7 @@ def outcome_of(response: HttpResponse, before: dict, *, ignore: Iterable[str] = 
     queued = list(getattr(getattr(request, "_messages", None), "_queued_messages", []))
     result = Outcome(
         status=response.status_code,
+        location=response.get("Location", ""),
         errors=[str(m) for m in queued if m.level >= message_levels.WARNING],
         successes=[
             str(m) for m in queued if m.level in (message_levels.SUCCESS, message_levels.INFO)
@@ -267,6 +270,8 @@ def outcome_of(response: HttpResponse, before: dict, *, ignore: Iterable[str] = 
 def check_outcome(outcome: Outcome, *, may_succeed_silently: bool = False) -> None:
     """The properties every form answer has (see the module docstring)."""
     assert outcome.status < 500, outcome
+    target = urlsplit(outcome.location)
+    assert not target.netloc and not target.scheme, f"redirected off the site: {outcome}"
     if outcome.refused:
         assert not outcome.changed, f"refused, yet changed {outcome.changed}: {outcome}"
     if outcome.changed:
