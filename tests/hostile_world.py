@@ -102,7 +102,7 @@ def form_world(alice, bob, gina, mo, kim, sam, settings) -> FormWorld:
     # The world posts more than a member may per minute, and the examples post again.
     settings.POST_RATE_LIMIT = 1_000_000
     world = build(alice=alice, bob=bob, gina=gina, mo=mo, kim=kim, sam=sam)
-    for member in (alice, gina, mo, sam):
+    for member in (alice, gina, mo, sam, world.otto):
         # Signed in before any example, outside their rolled-back transactions.
         world.client(member)
     return world
