@@ -39,6 +39,11 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def last(value):
+    """What Django reads from a repeated key: its last value."""
+    return value[-1] if isinstance(value, list) else value
+
+
 def off_site(location: str) -> bool:
     return "evil.example" in location.split("?")[0]
 
@@ -117,7 +122,7 @@ def test_logging_in_with_hostile_fields_never_crashes_and_only_the_password_lets
         signed_in = "_auth_user_id" in client.session
         password = data.get("password")
         if signed_in:
-            assert password == factories.PASSWORD or password[-1:] == [factories.PASSWORD]
+            assert last(password) == factories.PASSWORD
             assert outcome.status == 302
         else:
             assert outcome.status in (200, 400, 429)
@@ -178,7 +183,7 @@ def test_setting_a_password_with_hostile_fields_never_crashes_and_a_refusal_keep
         changed = not Member.objects.get(pk=fw.alice.pk).check_password(factories.PASSWORD)
         if changed:
             assert outcome.status == 302 and uid == "own"
-            assert data["new_password1"] == data["new_password2"]
+            assert last(data["new_password1"]) == last(data["new_password2"])
         else:
             assert outcome.status in (200, 400)
 
