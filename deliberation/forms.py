@@ -5,7 +5,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.validators import MaxLengthValidator
 from django.utils import translation
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,22 @@ class ProfileForm(forms.ModelForm):
         if taken.exists():
             raise forms.ValidationError(_("This display name is already taken."))
         return name
+
+
+class MemberAuthenticationForm(AuthenticationForm):
+    """Django's login form, with the length of the address checked before anything looks it up.
+
+    Django only sets the field's ``max_length`` attribute after the field is built, so the limit
+    becomes a widget attribute but no validator: any length reached ``authenticate()``. Then
+    SQLite refuses the case-insensitive lookup (a LIKE pattern over 50,000 bytes: a server
+    error), and django-axes would store the address in its 255-character column (PostgreSQL
+    refuses). No address of a member is longer than the field.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class MemberPasswordResetForm(PasswordResetForm):

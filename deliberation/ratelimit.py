@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ def hit(action: str, who: object, *, limit: int, window: int) -> int | None:
     cache failure: the action is then allowed, and the failure logged at WARNING.
     """
     now = clock()
-    key = f"ratelimit:{action}:{who}:{int(now // window)}"
+    # Under the prefix django-ratelimit's counters use: one setting moves every rate counter.
+    prefix = getattr(settings, "RATELIMIT_CACHE_PREFIX", "rl:")
+    key = f"{prefix}{action}:{who}:{int(now // window)}"
     try:
         cache.add(key, 0, timeout=window + 5)
         try:

@@ -11,7 +11,7 @@ from deliberation.auth_views import (
     MemberPasswordResetConfirmView,
     admin_password_change,
 )
-from deliberation.forms import MemberPasswordResetForm
+from deliberation.forms import MemberAuthenticationForm, MemberPasswordResetForm
 from deliberation.login_guard import GuardedPasswordResetView
 
 urlpatterns = [
@@ -23,7 +23,11 @@ urlpatterns = [
     path("benachrichtigungen/", views.notifications, name="notifications"),
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
     path("sprache/", views.set_language, name="set_language"),
-    path("anmelden/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "anmelden/",
+        auth_views.LoginView.as_view(authentication_form=MemberAuthenticationForm),
+        name="login",
+    ),
     path("abmelden/", MemberLogoutView.as_view(), name="logout"),
     path(
         "passwort/vergessen/",

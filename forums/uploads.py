@@ -28,6 +28,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,8 +60,14 @@ def _forum_from_post(request: HttpRequest) -> Forum | None:
     ref = (request.POST.get("forum") or "").strip()
     if not ref:
         return None
-    lookup = {"pk": int(ref)} if ref.isdigit() else {"slug": ref}
-    return Forum.objects.filter(**lookup).first()
+    # ASCII digits only: "²" or "١" pass isdigit() but int() refuses them.
+    if ref.isascii() and ref.isdigit():
+        return Forum.objects.filter(pk=int(ref)).first()
+    # Anything else that is no slug names no forum; asking the database about it would fail on
+    # PostgreSQL for a NUL byte.
+    if not slug_re.match(ref):
+        return None
+    return Forum.objects.filter(slug=ref).first()
 
 
 def _may_upload(request: HttpRequest, user: Member | AnonymousUser) -> bool:

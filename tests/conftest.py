@@ -126,8 +126,9 @@ def _fresh_live_state():
 
 @pytest.fixture(autouse=True)
 def _own_rate_limit_counters(settings):
-    """Each test counts django-ratelimit's limits (password reset) afresh, without flushing a
-    cache other things may share: its keys get a prefix of their own."""
+    """Each test counts the rate limits afresh (django-ratelimit's password-reset limits, and
+    deliberation.ratelimit's posts, edits and previews), without flushing a cache other things
+    may share: their keys get a prefix of their own."""
     import uuid
 
     settings.RATELIMIT_CACHE_PREFIX = f"rl-{uuid.uuid4().hex}:"

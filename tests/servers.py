@@ -58,39 +58,24 @@ def database_url_of_current_test_db() -> str:
     return f"postgres://{auth}{host}:{port}/{conf['NAME']}"
 
 
-@dataclass
-class DaphneServer:
+class ManagedProcess:
+    """What a test's server process shares: start in a session of its own, kill, stop, log.
+
+    Subclasses are dataclasses with ``port``, ``log_path`` and ``process``.
+    """
+
     port: int
-    env: dict[str, str]
     log_path: Path
-    #: Further daphne options, e.g. those of deploy/systemd (:func:`daphne_args_of_unit`).
-    args: list[str] = field(default_factory=list)
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen | None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def start(self, *, timeout: float = 30.0) -> DaphneServer:
+    def _launch(
+        self, argv: list[str], *, what: str, timeout: float, cwd: Path | None = None, env=None
+    ) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                *self.args,
-                "deliberation.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
+            argv,
+            cwd=cwd,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -99,8 +84,7 @@ class DaphneServer:
             wait_for_port(self.port, timeout=timeout, process=self.process)
         except Exception as exc:
             self.stop()
-            raise RuntimeError(f"daphne did not start:\n{self.log()}") from exc
-        return self
+            raise RuntimeError(f"{what} did not start:\n{self.log()}") from exc
 
     def kill(self) -> None:
         """Kill the process at once (SIGKILL): what a crash looks like to its clients."""
@@ -121,6 +105,30 @@ class DaphneServer:
             return self.log_path.read_text(errors="replace")[-4000:]
         except FileNotFoundError:
             return ""
+
+
+@dataclass
+class DaphneServer(ManagedProcess):
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    #: Further daphne options, e.g. those of deploy/systemd (:func:`daphne_args_of_unit`).
+    args: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 30.0) -> DaphneServer:
+        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        argv += [*self.args, "deliberation.asgi:application"]
+        self._launch(argv, what="daphne", timeout=timeout, cwd=ROOT, env=self.env)
+        return self
 
 
 def daphne_server(
@@ -271,7 +279,7 @@ class NginxServer:
 
 
 @dataclass
-class RedisServer:
+class RedisServer(ManagedProcess):
     """A Redis of a test's own on a spare port, which the test may kill and start again.
 
     No persistence (``--save "" --appendonly no``): a restart loses every key, groups included,
@@ -288,53 +296,13 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, *, timeout: float = 15.0) -> RedisServer:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                self.executable,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                # A client limit above the default 10,000 is not needed; the file limit of the
-                # machine might be lower, and Redis refuses to start then, so ask for less.
-                "--maxclients",
-                "4000",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_for_port(self.port, timeout=timeout, process=self.process)
-        except Exception as exc:
-            self.stop()
-            raise RuntimeError(f"redis-server did not start:\n{self.log()}") from exc
+        argv = [self.executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no"]
+        # A client limit above the default 10,000 is not needed; the file limit of the machine
+        # might be lower, and Redis refuses to start then, so ask for less.
+        argv += ["--maxclients", "4000"]
+        self._launch(argv, what="redis-server", timeout=timeout)
         return self
-
-    def kill(self) -> None:
-        """SIGKILL: the server is gone at once, with every connection and key."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except FileNotFoundError:
-            return ""
 
 
 def redis_server(*, log_dir: Path, executable: str = "redis-server") -> RedisServer:

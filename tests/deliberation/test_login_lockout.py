@@ -112,3 +112,17 @@ def test_authentication_without_a_request_is_refused_rather_than_unguarded(alice
         authenticate(username=alice.email, password=PASSWORD)
     request = RequestFactory().post(reverse("login"), REMOTE_ADDR=HOME)
     assert authenticate(request, username=alice.email, password=PASSWORD) == alice
+
+
+@pytest.mark.parametrize("length", [255, 60_000])
+def test_an_address_longer_than_any_members_is_refused_by_the_form_not_the_database(
+    client, alice, length
+):
+    # Found by tests/deliberation/test_forms_hypothesis.py: the login form set max_length but
+    # never checked it, so 60,000 characters reached SQLite's LIKE (a server error) and axes'
+    # 255-character column.
+    response = attempt(client, "a" * length, WRONG)
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert SESSION_KEY not in client.session
+    assert not AccessAttempt.objects.exists()

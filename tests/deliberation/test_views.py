@@ -187,3 +187,24 @@ def test_healthz_is_exempt_from_the_https_redirect_for_the_proxy(client, setting
     settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # as production sets it
     assert client.get(reverse("healthz")).status_code == 200
     assert client.get(reverse("login")).status_code == 301
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["²", str(2**63), "9" * 30, "0", "-1", " 1"])
+def test_marking_a_notification_read_by_an_id_no_row_can_have_says_so_and_changes_nothing(
+    client, alice, raw
+):
+    # Found by tests/deliberation/test_forms_hypothesis.py: "²" passed isdigit() and then
+    # int() raised; 2**63 made SQLite raise OverflowError. Both were server errors.
+    from deliberation import notifications
+    from deliberation.models import Notification
+
+    verb = sorted(notifications.registered_verbs())[0]
+    note = notifications.notify(member=alice, verb=verb, params={})
+    client.force_login(alice)
+    response = client.post(reverse("notifications_read"), {"id": raw}, follow=True)
+    assert response.status_code == 200
+    assert "Diese Benachrichtigung gibt es nicht." in response.content.decode()
+    assert Notification.objects.get(pk=note.pk).read_at is None

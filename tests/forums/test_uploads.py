@@ -399,3 +399,16 @@ def test_the_preview_limit_counts_per_member(client, alice, bob, settings):
     client.post(url, {"content": "a"})
     client.force_login(bob)
     assert client.post(url, {"content": "a"}).status_code == 200
+
+
+@pytest.mark.parametrize("ref", ["²", "١٢", "𝟙", "mie\x00ten", "mieten/../x"])
+def test_a_forum_named_by_what_no_forum_can_be_named_is_refused_not_a_crash(
+    client, alice, settings, forum, ref
+):
+    # Found by tests/forums/test_forms_hypothesis.py: "²".isdigit() holds, int("²") raises;
+    # a NUL byte in the slug lookup is a server error on PostgreSQL (DataError).
+    client.force_login(alice)
+    response = upload(client, png(), forum=ref)
+    assert response.status_code == 403
+    assert response.json()["error"]
+    assert files_written(settings) == []

@@ -11,6 +11,8 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from deliberation.layers import RedisChannelLayer
+
 pytestmark = pytest.mark.integration
 
 SENTINEL = "mitmachen-integration-sentinel"
@@ -53,7 +55,8 @@ def test_this_process_talks_to_the_same_redis_layer_as_the_servers(redis_channel
     # daphne_cluster points the test process's own layer at Redis with the servers' prefix, so
     # what services here broadcast (deliberation.live) lands where the processes' hubs listen.
     layer = get_channel_layer()
-    assert type(layer).__module__ == "channels_redis.core"
+    # channels_redis, with the timeouts and the pool production runs (deliberation.layers).
+    assert isinstance(layer, RedisChannelLayer)
     assert layer.prefix == redis_channel_layer
 
     async def round_trip() -> dict:
