@@ -23,6 +23,10 @@ from deliberation.socket_auth import session_expiry
 logger = logging.getLogger(__name__)
 
 
+#: ``_watch_session`` reads the expiry itself unless given it.
+_UNREAD: Any = object()
+
+
 class SessionWatchMixin:
     """For a live consumer: call :meth:`_watch_session` once the socket is accepted and its
     member known, and :meth:`_unwatch_session` when it closes. ``on_expired`` (the consumer's
@@ -31,13 +35,17 @@ class SessionWatchMixin:
     scope: dict[str, Any]
     _session_watch: asyncio.Task[None] | None = None
 
-    async def _watch_session(self, on_expired: Callable[[], None]) -> None:
+    async def _watch_session(
+        self, on_expired: Callable[[], None], *, expires: Any = _UNREAD
+    ) -> None:
+        """``expires``: the session's expiry if the caller read it already (in its own hop)."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or self._session_watch is not None:
             return
-        # The first read is awaited here, so a socket's connect costs its query up front and
-        # never in the middle of a later frame.
-        expires = await reads(session_expiry)(self.scope)
+        if expires is _UNREAD:
+            # The first read is awaited here, so a socket's connect costs its query up front
+            # and never in the middle of a later frame.
+            expires = await reads(session_expiry)(self.scope)
         self._session_watch = asyncio.get_running_loop().create_task(
             self._wait_for_expiry(expires, on_expired), name="session-watch"
         )

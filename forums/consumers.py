@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import translation
@@ -43,7 +44,7 @@ from deliberation.livework import (
     writes,
 )
 from deliberation.session_watch import SessionWatchMixin
-from deliberation.socket_auth import member_behind
+from deliberation.socket_auth import member_behind, session_expiry
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
@@ -179,35 +180,38 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             gate.record(self._db_seconds)
 
     async def _connect(self) -> None:
-        try:
-            info = await self._authorise_connect()
-        except Http404:
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
-        except (PermissionDenied, Refused):
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        except Exception:
-            logger.exception("live thread %s: connect failed", self.thread_id)
-            await self.close(code=1011)
-            return
-        await self.accept()
-        after, after_error = self._parse_after()
+        # The one access check of a connect. The socket joins its member's hub group first: a
+        # right revoked after the check reaches it as access.changed, which waits for the lock
+        # and re-checks once the socket is up (so hello needs no second check).
         async with self._lock:
             self._buffer = []
-            if self.member_id is not None:
-                # Before the thread group and before hello's second access check: a right
-                # revoked from here on reaches this socket as access.changed.
-                self._member_group = group_name("member", self.member_id)
+            user = self.scope.get("user")
+            if user is not None and user.is_authenticated:
+                self._member_group = group_name("member", user.pk)
                 await self.hub.subscribe(self._member_group, self)
+            try:
+                info = await self._authorise_connect()
+            except Http404:
+                await self._unsubscribe()
+                await self.close(code=CLOSE_NOT_FOUND)
+                return
+            except (PermissionDenied, Refused):
+                await self._unsubscribe()
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            except Exception:
+                logger.exception("live thread %s: connect failed", self.thread_id)
+                await self._unsubscribe()
+                await self.close(code=1011)
+                return
+            await self.accept()
+            after, after_error = self._parse_after()
+            if self.member_id is not None:
                 # The session's expiry has no event: the socket re-checks at that time itself.
-                await self._watch_session(self._access_changed)
+                await self._watch_session(self._access_changed, expires=info["expires"])
             await self._subscribe(moderator=info["can_moderate"])
             try:
                 outcome = await self._hello(info, after)
-            except Refused:
-                await self._close(CLOSE_FORBIDDEN)
-                return
             except Exception:
                 logger.exception("live thread %s: hello failed", self.thread_id)
                 await self._close(1011)
@@ -242,7 +246,9 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             self._db_seconds += time.perf_counter() - started
 
     def _authorise_connect_sync(self) -> dict[str, Any]:
-        user = self._current_user()
+        # The member as the auth middleware found them moments ago (session alive and verified,
+        # account active): asking the database again here would tell nothing new.
+        user = self.scope.get("user") or AnonymousUser()
         with permissions.grants_read_once():
             thread = permissions.access_thread(user, self.thread_id)
             self._remember(user, thread.forum)
@@ -251,8 +257,10 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                 member = {"id": user.pk, "display_name": user.display_name}
             return {
                 "member": member,
+                "forum": thread.forum_id,
                 "can_moderate": permissions.can_moderate(user, thread.forum),
                 "can_post": permissions.can_post_in_thread(user, thread),
+                "expires": session_expiry(self.scope) if user.is_authenticated else None,
             }
 
     def _remember(self, user: Any, forum: Forum) -> None:
@@ -273,33 +281,31 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             self._db_seconds += time.perf_counter() - started
 
     def _hello_sync(self, info: dict[str, Any], after: int | None) -> Outcome:
-        with translation.override(self.language):
-            user = self._current_user()
+        # The socket was authorised by the connect's check and listens for revocations since;
+        # only a move of the thread in between would go unseen, so that is compared here.
+        user = self.scope.get("user") or AnonymousUser()
+        thread = Thread.objects.filter(pk=self.thread_id).first()
+        if thread is None:
+            raise Refused
+        outcome = Outcome(recheck=thread.forum_id != info["forum"])
+        outcome.frames.append(
+            {
+                "type": "hello",
+                "protocol": 1,
+                "thread": thread.pk,
+                "seq": thread.last_seq,
+                "locked": thread.locked,
+                "online": self.hub.presence_count(self.group),
+                "member": info["member"],
+                "can_post": info["can_post"],
+                "can_moderate": info["can_moderate"],
+                "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
+                "heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
+            }
+        )
         with permissions.grants_read_once():
-            try:
-                thread = permissions.access_thread(user, self.thread_id)
-            except (Http404, PermissionDenied):
-                raise Refused from None
-            outcome = Outcome(
-                recheck=permissions.can_moderate(user, thread.forum) != info["can_moderate"]
-            )
-            outcome.frames.append(
-                {
-                    "type": "hello",
-                    "protocol": 1,
-                    "thread": thread.pk,
-                    "seq": thread.last_seq,
-                    "locked": thread.locked,
-                    "online": self.hub.presence_count(self.group),
-                    "member": info["member"],
-                    "can_post": info["can_post"],
-                    "can_moderate": info["can_moderate"],
-                    "max_frame_bytes": settings.WS_MAX_FRAME_BYTES,
-                    "heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
-                }
-            )
             self._replay(outcome, user, thread, after)
-            return outcome
+        return outcome
 
     def _replay(self, outcome: Outcome, user: Any, thread: Thread, after: int | None) -> None:
         """Append what a client at ``after`` misses, then ``synced`` (sync side)."""

@@ -76,3 +76,30 @@ def test_the_frame_cost_holds_in_an_invited_forum(alice, sam, django_assert_num_
     with django_assert_num_queries(POST_FRAME_QUERIES):
         outcome = _handle(consumer, "post.create", frame, "i-1")
     assert outcome.frames[0]["type"] == "ack"
+
+
+#: A connect's own reads after the auth middleware found the member (session and member: the
+#: 2 queries of channels' get_user): the thread with its forum, the member's grants and the
+#: session's expiry in one database hop, then hello reads the thread's head. (Before issue #8 the
+#: connect read the member, the thread and the grants twice, in four hops.)
+CONNECT_QUERIES = 4
+
+_authorise = ThreadConsumer._authorise_connect_sync
+_hello = ThreadConsumer._hello_sync
+
+
+def test_a_connect_reads_what_it_needs_once(alice, thread, django_assert_num_queries):
+    from deliberation.hub import Hub
+
+    consumer = _consumer(alice, thread)
+    consumer.scope["user"] = alice
+    consumer.hub = Hub()
+    consumer.group = f"thread.{thread.pk}"
+    _authorise(consumer)  # caches of the process (content types)
+    with django_assert_num_queries(CONNECT_QUERIES):
+        info = _authorise(consumer)
+        outcome = _hello(consumer, info, None)
+    hello, synced = outcome.frames
+    assert (hello["type"], hello["seq"], hello["can_post"]) == ("hello", thread.last_seq, True)
+    assert synced == {"type": "synced", "thread": thread.pk, "seq": thread.last_seq}
+    assert info["expires"] is not None
