@@ -88,40 +88,22 @@ class ConnectGate:
     drive the estimate by the costs they record.
     """
 
-    def __init__(
-        self, *, max_wait: float = 2.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, max_wait: float = 2.0) -> None:
         self.max_wait = max_wait
-        self.clock = clock
         self.pending = 0
         #: Recent seconds of database work per connect (exponentially weighted).
         self.cost = 0.01
         self.shed = 0
-        #: Clients told to come back, fading with the time they were told to wait: they are
-        #: the next burst, so the hint makes room for them too instead of sending them all
-        #: back at once (a shed costs a handshake as well).
-        self._returning = 0.0
-        self._returning_at = clock()
 
     def expected_wait(self) -> float:
         return self.pending * self.cost
-
-    def _returning_now(self) -> float:
-        now = self.clock()
-        elapsed, self._returning_at = now - self._returning_at, now
-        # They come back after about the hint, and they are admitted at 1/cost per second.
-        self._returning = max(0.0, self._returning - elapsed / max(self.cost, 1e-3))
-        return self._returning
 
     def admit(self) -> float | None:
         """None if the connect may proceed (call :meth:`done` after), else seconds to wait."""
         wait = self.expected_wait()
         if wait >= self.max_wait:
             self.shed += 1
-            returning = self._returning_now()
-            self._returning = returning + 1
-            hint = (self.pending + returning) * self.cost
-            return round(min(60.0, max(1.0, hint)), 1)
+            return round(min(30.0, max(1.0, wait)), 1)
         self.pending += 1
         return None
 
