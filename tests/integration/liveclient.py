@@ -159,8 +159,12 @@ class LiveClient:
             with contextlib.suppress(Exception):
                 await self._ws.close()
         if self._task is not None:
+            # A client between attempts (backing off, or in a handshake) has no socket to close.
+            done, _pending = await asyncio.wait([self._task], timeout=3)
+            if not done:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, 10)
+                await self._task
 
     async def post(self, body: str) -> str:
         """Post ``body`` now if connected, else after the next ``hello``; returns the client_id."""

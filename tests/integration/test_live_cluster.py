@@ -85,6 +85,8 @@ def test_posts_reach_both_processes_and_a_restarted_process_catches_up(
     # Every post exactly once, in order, across bob's two connections: no gap, no duplicate.
     assert b.record.applied == expected, second.log()
     assert b.record.connections == 2
+    assert not a.record.errors and not b.record.errors, (a.record.errors, b.record.errors)
+    assert not a.record.resets and not b.record.resets
 
 
 def test_a_process_over_its_connect_budget_sheds_through_real_daphne_with_a_retry_hint(
