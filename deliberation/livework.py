@@ -20,7 +20,6 @@ clients that gave up reconnect and add to the queue. Clients wait that long, wit
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,11 +37,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: 3000-4999, and refused to send it.
 CLOSE_TRY_AGAIN_LATER = 4503
 
-#: Threads for a process's live reads. More threads than cores still help on PostgreSQL, where
-#: a read mostly waits for the server; SQLite (WAL) reads in parallel with its one writer.
-READ_THREADS = max(1, int(os.environ.get("LIVE_READ_THREADS", "4")))
 
-_read_pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="live-read")
+@functools.cache
+def _read_pool() -> ThreadPoolExecutor:
+    """The process's pool for live reads (``LIVE_READ_THREADS``). More threads than cores still
+    help on PostgreSQL, where a read mostly waits for the server; SQLite (WAL) reads in parallel
+    with its one writer. Made on first use, once settings are loaded."""
+    from django.conf import settings
+
+    return ThreadPoolExecutor(
+        max_workers=settings.LIVE_READ_THREADS, thread_name_prefix="live-read"
+    )
+
 
 #: How long a live thread may keep an idle SQLite connection.
 KEEP_SQLITE_SECONDS = 300.0
@@ -68,6 +74,17 @@ class LiveDatabaseSyncToAsync(DatabaseSyncToAsync):
             close_old_connections()
 
 
+class _ReadPoolSyncToAsync(LiveDatabaseSyncToAsync):
+    """On the read pool, which is made on the first call (decorators run at import)."""
+
+    def __init__(self, func: Any) -> None:
+        super().__init__(func, thread_sensitive=False)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._executor = _read_pool()
+        return await super().__call__(*args, **kwargs)
+
+
 def writes(func: F) -> F:
     """Run ``func`` on the process's one database thread (every write of a live socket)."""
     return LiveDatabaseSyncToAsync(func)  # type: ignore[return-value]
@@ -75,7 +92,7 @@ def writes(func: F) -> F:
 
 def reads(func: F) -> F:
     """Run ``func`` on the process's read pool (for reads only: never a service that writes)."""
-    return LiveDatabaseSyncToAsync(func, thread_sensitive=False, executor=_read_pool)  # type: ignore[return-value]
+    return _ReadPoolSyncToAsync(func)  # type: ignore[return-value]
 
 
 class ConnectGate:

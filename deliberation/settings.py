@@ -359,6 +359,9 @@ POST_EDIT_RATE_LIMIT = env_int("POST_EDIT_RATE_LIMIT", 10, minimum=1)
 # The markdownx editor asks for a preview at most every 500 ms while someone types.
 PREVIEW_RATE_LIMIT = env_int("PREVIEW_RATE_LIMIT", 60, minimum=1)
 WS_MAX_FRAME_BYTES = 64 * 1024
+#: Threads per process for the live sockets' reads (connects, pings, resyncs, access re-checks);
+#: writes keep channels' one database thread (deliberation.livework).
+LIVE_READ_THREADS = env_int("LIVE_READ_THREADS", 4, minimum=1)
 #: Seconds between a live client's pings; each pong carries the stream's head (docs/PROTOCOL.md).
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 25, minimum=1)
 #: A process sheds a connect (close 4503 with a retry hint) when it could not serve it within

@@ -63,8 +63,19 @@ def without(name: str) -> dict[str, str]:
         ({**PRODUCTION, "DJANGO_DEBUG": "1"}, "DJANGO_DEBUG must not be on"),
         (without("EMAIL_HOST"), "EMAIL_HOST is not set"),
         ({**PRODUCTION, "DJANGO_PRODUCTION": "ja"}, "DJANGO_PRODUCTION='ja' is not a boolean"),
+        ({**PRODUCTION, "LIVE_READ_THREADS": "viele"}, "LIVE_READ_THREADS='viele' is not a"),
+        ({**PRODUCTION, "LIVE_CONNECT_MAX_WAIT_MS": "-1"}, "must be at least 0"),
     ],
-    ids=["no-secret", "no-hosts", "short-secret", "debug", "no-mail", "bad-boolean"],
+    ids=[
+        "no-secret",
+        "no-hosts",
+        "short-secret",
+        "debug",
+        "no-mail",
+        "bad-boolean",
+        "bad-read-threads",
+        "negative-connect-wait",
+    ],
 )
 def test_production_refuses_to_start_without_what_it_needs(tmp_path, env, message):
     result = run_django(tmp_path, SETUP, **env)
