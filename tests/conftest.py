@@ -104,6 +104,20 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+async def close_live_state() -> None:
+    """End of an async socket test: close this loop's hub and its layer's connections, so the
+    next test's loop starts with neither (see ``_fresh_live_state``)."""
+    from channels.layers import channel_layers
+
+    from deliberation.hub import get_hub, reset_hub
+
+    await get_hub().close()
+    reset_hub(None)
+    layer = channel_layers.backends.pop("default", None)
+    if hasattr(layer, "close_pools"):
+        await layer.close_pools()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_live_state():
     """Every test starts with no hub and no cached channel layer instance.

@@ -162,6 +162,18 @@ async def check_flood(ws: WebsocketCommunicator, frames: list[Frame], burst: int
         assert "ref" in answer
 
 
+async def check_flood_then_recovery(
+    ws: WebsocketCommunicator, clock: Any, frames: list[Frame], burst: int
+) -> None:
+    """A flood on a rested socket passes exactly ``burst`` frames; an hour later it answers a
+    ping and nothing else (the property every live socket shares)."""
+    clock.advance(3_600)
+    await check_flood(ws, frames, burst)
+    clock.advance(3_600)
+    await ws.send_json_to({"type": "ping", "id": "end"})
+    assert await answers_until_pong(ws, "end") == []
+
+
 def floods(bad: st.SearchStrategy[Frame], burst: int) -> st.SearchStrategy[list[Frame]]:
     """More frames than the burst: pings (some with ids) and ``bad`` frames, mixed."""
     pings = st.one_of(

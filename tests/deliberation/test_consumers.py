@@ -97,11 +97,7 @@ async def test_property_every_bad_frame_gets_one_error_and_the_probe_stays(probe
 )
 async def test_property_a_flood_on_the_probe_passes_exactly_the_burst(probe, frames):
     ws, clock = probe
-    clock.advance(3_600)
-    await live_properties.check_flood(ws, frames, consumers.RATE_BURST)
-    clock.advance(3_600)
-    await ws.send_json_to({"type": "ping", "id": "end"})
-    assert await live_properties.answers_until_pong(ws, "end") == []
+    await live_properties.check_flood_then_recovery(ws, clock, frames, consumers.RATE_BURST)
 
 
 def test_the_hard_cap_on_a_frame_is_daphnes_one_mib_far_above_the_protocol_limit(settings):

@@ -27,12 +27,13 @@ from django.utils.http import urlsafe_base64_encode
 from deliberation import clock as deliberation_clock
 from deliberation import services as member_services
 from deliberation.asgi import application
-from deliberation.hub import get_hub, reset_hub
+from deliberation.hub import reset_hub
 from forums import services
 from forums.consumers import CLOSE_FORBIDDEN
 from forums.models import Forum
 from moderation import services as moderation_services
 from tests.clock import FakeClock
+from tests.conftest import close_live_state
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -47,11 +48,7 @@ async def _fresh_hub():
     reset_hub(None)
     channel_layers.backends.clear()
     yield
-    await get_hub().close()
-    reset_hub(None)
-    layer = channel_layers.backends.pop("default", None)
-    if hasattr(layer, "close_pools"):
-        await layer.close_pools()
+    await close_live_state()
 
 
 @pytest.fixture
