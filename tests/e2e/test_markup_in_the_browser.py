@@ -49,6 +49,11 @@ POKE = """
 """
 
 
+FLUSH = """() => new Promise((done) => {
+  setTimeout(() => requestAnimationFrame(() => setTimeout(done)));
+})"""
+
+
 @override_settings(MEDIA_URL="/media/")
 def test_no_rendered_vector_runs_script_in_chromium_without_csp(browser):
     rendered = [render_markdown(shape.format(v=vector)) for vector in VECTORS for shape in SHAPES]
@@ -66,7 +71,9 @@ def test_no_rendered_vector_runs_script_in_chromium_without_csp(browser):
         page.evaluate(STAY.strip())
         page.evaluate(f"() => {{ {TRAPS} }}")
         elements = page.evaluate(POKE.strip())
-        page.wait_for_timeout(200)  # let any timer or load handler that got in run
+        # Let what the poking queued run (timers, a frame, load handlers), however fast the
+        # machine: wait for the browser to go through them rather than for a fixed time.
+        page.evaluate(FLUSH)
         fired = page.evaluate("window.__fired")
     finally:
         context.close()
