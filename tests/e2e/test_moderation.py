@@ -61,7 +61,7 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
 
     # The moderator's queue shows the case without a reload, and says so.
     case = Case.objects.get(post=post)
-    item = moderator.locator(f"#queue-case-{case.pk}")
+    item = moderator.locator(f"#case-{case.pk}")
     expect(item).to_be_visible(timeout=LIVE_MS)
     expect(item.locator(".queue-post")).to_contain_text(TEXT)
     expect(moderator.locator("#queue-empty")).to_be_hidden()
@@ -73,7 +73,7 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
     item.locator("input[name=reason][value=insult]").first.check()
     with moderator.expect_navigation():
         item.locator("form[action$='/ausblenden/'] button[type=submit]").click()
-    expect(moderator.locator(f"#queue-case-{case.pk}")).to_have_count(0)
+    expect(moderator.locator(f"#case-{case.pk}")).to_have_count(0)
 
     # On the reporter's open page the text is replaced by the placeholder, without a reload.
     hidden = reporter.locator(f"#post-{post.pk}")
