@@ -225,3 +225,20 @@ def test_queue_and_post_pages_are_accessible_in_both_languages(
         page.screenshot(path=str(SHOTS / f"post-{language}-{width}.png"), full_page=True)
         assert_accessible(page)
         assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_four_cases_take_ten_tab_stops(new_context, login, queue, mo):
+    """Three controls per case (the thread link, "take the case", its actions), one for the
+    case about mo's own post (the thread link): 10 stops where the old queue had 34."""
+    page = new_context().new_page()
+    login(page, mo)
+    page.goto(QUEUE)
+    page.locator("#shortcut-help > summary").focus()
+    stops = 0
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        # Past the last case the focus leaves the page (nothing focusable follows the queue).
+        if not page.evaluate("() => !!document.activeElement.closest('#queue-items')"):
+            break
+        stops += 1
+    assert stops == 10
