@@ -55,6 +55,16 @@ def _reason_text(*, required: bool, label: Any = None, help_text: Any = "") -> f
     )
 
 
+def _confirmation() -> forms.BooleanField:
+    """The "ask once" of a destructive action without JavaScript: a box to tick. With
+    JavaScript the queue asks inline instead, hides the box and ticks it on "Yes"."""
+    return forms.BooleanField(
+        label=_("Yes, I am sure"),
+        required=True,
+        error_messages={"required": _("Please tick “Yes, I am sure” to confirm.")},
+    )
+
+
 class ReportForm(forms.Form):
     """A participant reports a post: why (one category), and optionally more in their words."""
 
@@ -91,6 +101,7 @@ class HideForm(forms.Form):
         label=_("Explanation for the author (optional)"),
         help_text=_("The author reads this with the reason category."),
     )
+    confirm = _confirmation()
 
 
 class ActionForm(forms.Form):
@@ -103,6 +114,12 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         if initial_reason:
             self.fields["reason"].initial = initial_reason
+
+
+class RemoveForm(ActionForm):
+    """Remove a member from a forum: destructive, so it asks once."""
+
+    confirm = _confirmation()
 
 
 class MuteForm(forms.Form):

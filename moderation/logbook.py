@@ -32,6 +32,15 @@ def require_moderator(actor: Any, forum: Forum) -> None:
         raise ServiceError("forbidden", _("Only moderators of this forum may do this."))
 
 
+def require_not_own_post(actor: Any, post: Post) -> None:
+    """Refuse a moderator acting on a case about their own post (call after require_moderator)."""
+    if post.author_id is not None and post.author_id == actor.pk:
+        raise ServiceError(
+            "forbidden",
+            _("You wrote this post, so another moderator has to handle this case."),
+        )
+
+
 def clean_reason(reason: Any, *, reports: bool = False) -> str:
     allowed = REPORT_REASONS if reports else Reason.values
     if not isinstance(reason, str) or reason not in allowed:

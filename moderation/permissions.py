@@ -8,6 +8,9 @@ Rules:
 * every moderation action, claims and the forum's queue: moderators of the post's forum and staff.
 * mute, unmute or remove a member: moderators of the forum act on members and guests; on a
   moderator of the forum or on staff, only staff may (one rule, :func:`can_act_on_member`).
+* no one acts on themselves: a case about a moderator's own post (hide, restore, claim, close,
+  approve, reject, decide its appeal) is for another moderator (``can_act_on_member`` with
+  ``content=True``; fellow moderators' posts are fair game).
 * move a thread: moderators of both forums, or staff.
 * appoint or revoke moderators: staff only (the forum organisers).
 * the staff queue (every forum): staff only.
@@ -90,15 +93,28 @@ def can_moderate_forum(user: Any, forum: Forum) -> bool:
     return can_moderate(user, forum)
 
 
-def can_act_on_member(actor: Any, forum: Forum, member: Any) -> bool:
-    """Whether ``actor`` may mute, unmute or remove ``member`` in ``forum``.
+def can_act_on_member(actor: Any, forum: Forum, member: Any, *, content: bool = False) -> bool:
+    """Whether ``actor`` may act on ``member`` in ``forum``: mute, unmute or remove them, or, with
+    ``content=True``, act on a post of theirs (hide, restore, approve, reject, a case about it).
 
-    Moderators keep order among those who take part; a fellow moderator or staff is staff's
-    business, so a moderator can neither silence nor remove the people who oversee them.
+    Nobody acts on themselves: a moderator who wrote the post is a party to the case, so another
+    moderator handles it. Moderators keep order among those who take part; a fellow moderator or
+    staff is staff's business, so a moderator can neither silence nor remove the people who
+    oversee them (their posts, though, any moderator may handle).
     """
     if not can_moderate(actor, forum):
         return False
+    if member is not None and getattr(member, "pk", None) == actor.pk:
+        return False
+    if content:
+        return True
     return is_staff(actor) or not can_moderate(member, forum)
+
+
+def can_act_on_post(actor: Any, post: Post) -> bool:
+    """Shorthand of :func:`can_act_on_member` for a post (its author, its forum)."""
+    author = post.author if post.author_id is not None else None
+    return can_act_on_member(actor, post.thread.forum, author, content=True)
 
 
 def can_move_thread(user: Any, thread: Thread, to_forum: Forum) -> bool:
@@ -131,8 +147,4 @@ def can_appeal(user: Any, post: Post) -> bool:
 
 
 def can_decide_appeal(user: Any, appeal: Appeal) -> bool:
-    return (
-        _active(user)
-        and can_moderate(user, appeal.post.thread.forum)
-        and appeal.hidden_by_id != user.pk
-    )
+    return _active(user) and can_act_on_post(user, appeal.post) and appeal.hidden_by_id != user.pk

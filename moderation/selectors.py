@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from deliberation.models import Member
-from forums.models import Forum, ForumUserObjectPermission, Post
-from forums.permissions import MODERATE, can_moderate, checker_for
+from forums.models import Forum, ForumGroupObjectPermission, ForumUserObjectPermission, Post
+from forums.permissions import MODERATE, can_moderate, checker_for, is_staff
 from moderation import permissions
 from moderation.models import SEVERITY, Appeal, Case, ModerationAction, PostNote, Reason
 
@@ -101,6 +101,26 @@ def queue_for_staff(*, user: Any) -> list[QueueItem]:
     if not permissions.can_view_queue(user, None):
         raise PermissionDenied
     return _queue(Case.objects.all())
+
+
+def open_case_count(member: Any) -> int:
+    """How many open cases wait in the queues ``member`` sees (for the navigation): one query.
+
+    Staff see every forum's cases; a moderator those of the forums they hold the moderate right
+    on, directly or through a group; everybody else 0 (no query for anonymous visitors).
+    """
+    if member is None or not member.is_authenticated or not member.is_active:
+        return 0
+    cases = Case.objects.filter(status=Case.Status.OPEN)
+    if not is_staff(member):
+        direct = ForumUserObjectPermission.objects.filter(
+            user=member, permission__codename=MODERATE
+        ).values("content_object_id")
+        through_groups = ForumGroupObjectPermission.objects.filter(
+            group__user=member, permission__codename=MODERATE
+        ).values("content_object_id")
+        cases = cases.filter(Q(forum_id__in=direct) | Q(forum_id__in=through_groups))
+    return cases.count()
 
 
 def case_reports(*, user: Any, case: Case) -> list[Any]:

@@ -42,6 +42,7 @@ from moderation.logbook import (
     post_url,
     require_actor,
     require_moderator,
+    require_not_own_post,
 )
 from moderation.models import SEVERITY, Appeal, Case, ModerationAction, PostNote, Reason, Report
 
@@ -111,6 +112,7 @@ def case_claim(*, actor: Any, case: Case) -> Case:
     claim is live, or once the case is closed.
     """
     require_moderator(actor, case.forum)
+    require_not_own_post(actor, case.post)
     with transaction.atomic():
         row = (
             Case.objects.select_for_update(of=("self",))
@@ -149,6 +151,7 @@ def case_dismiss(
 ) -> Case:
     """Close a case of reports without action; each reporter is told that none was needed."""
     require_moderator(actor, case.forum)
+    require_not_own_post(actor, case.post)
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
@@ -232,12 +235,16 @@ def _set_note(post: Post, *, actor: Any, reason: str, text: str) -> None:
     )
 
 
-def _case_to_act_on(post: Post, actor: Any) -> Case | None:
+def _case_to_act_on(post: Post, actor: Any, expected_case: int | None = None) -> Case | None:
     """The post's open case, locked, once ``actor`` may act on it (no one else's claim holds).
 
-    Call inside ``transaction.atomic()``; raises ``conflict`` while another moderator holds it.
+    Call inside ``transaction.atomic()``; raises ``conflict`` while another moderator holds it,
+    and when the moderator acted on case ``expected_case`` (from the queue) that is no longer
+    the post's open case: someone else decided it meanwhile, so nothing is overridden unseen.
     """
     case = _lock_open_case(post)
+    if expected_case is not None and (case is None or case.pk != expected_case):
+        raise _already_handled()
     if case is not None:
         _check_claim(case, actor)
     return case
@@ -259,15 +266,20 @@ def _log_post(
     )
 
 
-def post_hide(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
+def post_hide(
+    *, actor: Any, post: Post, reason: str, text: str = "", expected_case: int | None = None
+) -> Post:
     """Hide a published post with a reason. Its author still sees it with the reason; everyone
     else sees a placeholder with the reason category; the text leaves every client (``post.hidden``
-    without body) and the thread's stored events. Closes the post's open case (reporters told)."""
+    without body) and the thread's stored events. Closes the post's open case (reporters told).
+    ``expected_case``: the queue case the moderator acted on; gone meanwhile gives ``conflict``.
+    """
     require_moderator(actor, post.thread.forum)
+    require_not_own_post(actor, post)
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = _case_to_act_on(post, actor)
+        case = _case_to_act_on(post, actor, expected_case)
         current, _event = post_set_moderation_state(
             post=post,
             state=Post.State.HIDDEN,
@@ -293,13 +305,18 @@ def _publish_again(actor: Any, post: Post, *, reason: str, from_state: str) -> P
     return current
 
 
-def post_restore(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
-    """Show a hidden post again (``post.restored``). An open appeal on it is upheld with it."""
+def post_restore(
+    *, actor: Any, post: Post, reason: str, text: str = "", expected_case: int | None = None
+) -> Post:
+    """Show a hidden post again (``post.restored``). An open appeal on it is upheld with it.
+    ``expected_case``: the queue case the moderator acted on; gone meanwhile gives ``conflict``.
+    """
     require_moderator(actor, post.thread.forum)
+    require_not_own_post(actor, post)
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = _case_to_act_on(post, actor)
+        case = _case_to_act_on(post, actor, expected_case)
         current = _publish_again(actor, post, reason=reason, from_state=Post.State.HIDDEN)
         _log_post(actor, Kind.POST_RESTORED, current, reason=reason, text=text)
         if case is not None and case.kind == Case.Kind.APPEAL:
@@ -307,13 +324,18 @@ def post_restore(*, actor: Any, post: Post, reason: str, text: str = "") -> Post
     return current
 
 
-def post_approve(*, actor: Any, post: Post, reason: str = "", text: str = "") -> Post:
-    """Release a held post: it is published now, with the thread's next seq (``post.created``)."""
+def post_approve(
+    *, actor: Any, post: Post, reason: str = "", text: str = "", expected_case: int | None = None
+) -> Post:
+    """Release a held post: it is published now, with the thread's next seq (``post.created``).
+    ``expected_case``: the queue case the moderator acted on; gone meanwhile gives ``conflict``.
+    """
     require_moderator(actor, post.thread.forum)
+    require_not_own_post(actor, post)
     reason = clean_reason(reason) if reason else ""
     text = clean_text(text)
     with transaction.atomic():
-        case = _case_to_act_on(post, actor)
+        case = _case_to_act_on(post, actor, expected_case)
         current = _publish_again(actor, post, reason="", from_state=Post.State.HELD)
         _log_post(actor, Kind.POST_APPROVED, current, reason=reason, text=text)
         if case is not None:
@@ -321,13 +343,18 @@ def post_approve(*, actor: Any, post: Post, reason: str = "", text: str = "") ->
     return current
 
 
-def post_reject(*, actor: Any, post: Post, reason: str, text: str = "") -> Post:
-    """Reject a held post: it is never published; its author sees it with the reason."""
+def post_reject(
+    *, actor: Any, post: Post, reason: str, text: str = "", expected_case: int | None = None
+) -> Post:
+    """Reject a held post: it is never published; its author sees it with the reason.
+    ``expected_case``: the queue case the moderator acted on; gone meanwhile gives ``conflict``.
+    """
     require_moderator(actor, post.thread.forum)
+    require_not_own_post(actor, post)
     reason = clean_reason(reason)
     text = clean_text(text)
     with transaction.atomic():
-        case = _case_to_act_on(post, actor)
+        case = _case_to_act_on(post, actor, expected_case)
         current, _event = post_set_moderation_state(
             post=post, state=Post.State.REJECTED, from_states=frozenset({Post.State.HELD})
         )
@@ -422,6 +449,7 @@ def appeal_decide(
     """
     forum = appeal.post.thread.forum
     require_moderator(actor, forum)
+    require_not_own_post(actor, appeal.post)
     if appeal.hidden_by_id is not None and appeal.hidden_by_id == actor.pk:
         raise ServiceError(
             "forbidden",

@@ -28,14 +28,15 @@ from forums import permissions
 from forums.errors import ServiceError
 from forums.models import Forum, Post, Thread
 from forums.views import login_if_anonymous
+from moderation import answers, selectors, services
 from moderation import permissions as moderation_permissions
-from moderation import selectors, services
 from moderation.forms import (
     ActionForm,
     AppealDecisionForm,
     AppealForm,
     HideForm,
     MuteForm,
+    RemoveForm,
     ReportForm,
 )
 from moderation.models import Appeal, Case, PostNote, Reason, Report
@@ -116,7 +117,7 @@ def _run(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
 # --- queues ---------------------------------------------------------------------------------------
 
 
-def _decorate(items: list[Any], *, user: Any) -> list[Any]:
+def decorate(items: list[Any], *, user: Any) -> list[Any]:
     """Add what the item template shows beyond the selector's QueueItem (a few queries a page).
 
     Each item gets its own forms with ids prefixed by the case, so the labels of one item's
@@ -157,6 +158,8 @@ def _decorate(items: list[Any], *, user: Any) -> list[Any]:
         ]
         item.report_texts = [r.text for r in reports.get(case.pk, []) if r.text]
         item.claimed_by_me = item.claimed_by is not None and item.claimed_by.pk == user.pk
+        # A case about one's own post is another moderator's: shown, but without actions.
+        item.own = item.post.author_id is not None and item.post.author_id == user.pk
         item.appeal = appeals.get(case.pk)
         item.note = notes.get(case.post_id)
         item.can_decide = decidable.get(case.pk, False)
@@ -164,6 +167,11 @@ def _decorate(items: list[Any], *, user: Any) -> list[Any]:
         item.order = (
             f"{max(0, 999_999 - item.urgency):06d}-{case.opened_at:%Y%m%d%H%M%S}-{case.pk:010d}"
         )
+        # What the moderator sees of the case; the live script ignores a fetch that brings the
+        # same version (e.g. the echo of the moderator's own claim).
+        claimed = item.claimed_until.timestamp() if item.claimed_until else 0
+        holder = item.claimed_by.pk if item.claimed_by else 0
+        item.version = f"{case.kind}-{case.report_count}-{holder}-{claimed:.0f}-{item.post.state}"
         prefix = f"case{case.pk}-%s"
         item.forms = {
             "hide": HideForm(auto_id=f"hide-{prefix}"),
@@ -172,7 +180,7 @@ def _decorate(items: list[Any], *, user: Any) -> list[Any]:
             "reject": HideForm(auto_id=f"reject-{prefix}"),
             "decide": AppealDecisionForm(auto_id=f"decide-{prefix}"),
             "mute": MuteForm(auto_id=f"mute-{prefix}"),
-            "remove": ActionForm(auto_id=f"remove-{prefix}"),
+            "remove": RemoveForm(auto_id=f"remove-{prefix}"),
         }
     return items
 
@@ -185,7 +193,7 @@ def _queue_page(
         template = "moderation/_queue_list.html"
     context = {
         "forum": forum,
-        "items": _decorate(items, user=request.user),
+        "items": decorate(items, user=request.user),
         "ws_path": ws_path,
         "list_url": f"{queue_url}?teil=liste",
         "next_url": queue_url,
@@ -233,7 +241,7 @@ def queue_item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if item is None:
         raise Http404("not in the queue, or not yours to moderate")
     context = {
-        "item": _decorate([item], user=request.user)[0],
+        "item": decorate([item], user=request.user)[0],
         "next_url": _next_url(request, _queue_url(item.case.forum)),
     }
     return render(request, "moderation/_queue_item.html", context)
@@ -293,97 +301,113 @@ def post_moderate(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "note": selectors.hiding_of(post=post),
             "mute": selectors.mute_in_force(member=post.author, forum=forum),  # None without author
-            "hide_form": HideForm(),
-            "restore_form": ActionForm(initial_reason=Reason.CORRECTED),
-            "approve_form": ActionForm(initial_reason=Reason.NO_VIOLATION),
+            "hide_form": HideForm(auto_id="hide-%s"),
+            "restore_form": ActionForm(auto_id="restore-%s", initial_reason=Reason.CORRECTED),
+            "approve_form": ActionForm(auto_id="approve-%s", initial_reason=Reason.NO_VIOLATION),
             "reject_form": HideForm(auto_id="reject-%s"),
-            "mute_form": MuteForm(),
+            "mute_form": MuteForm(auto_id="mute-%s"),
             "unmute_form": ActionForm(auto_id="unmute-%s", initial_reason=Reason.CORRECTED),
-            "remove_form": ActionForm(auto_id="remove-%s"),
+            "remove_form": RemoveForm(auto_id="remove-%s"),
+            "own": post.author_id is not None and post.author_id == request.user.pk,
             "next_url": request.get_full_path(),
             "back": post.thread.get_absolute_url() + f"#post-{post.pk}",
         },
     )
 
 
-#: action slug -> (form, service call, success message); every call gets actor and post.
+#: action slug -> (form, service call, success message); every call gets actor, post, the form's
+#: data and the queue case the form was sent from (None from the post page).
 POST_ACTIONS: dict[str, tuple[type, Callable[..., Any], Any]] = {
     "ausblenden": (
         HideForm,
-        lambda actor, post, data: services.post_hide(
-            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        lambda actor, post, data, case: services.post_hide(
+            actor=actor, post=post, reason=data["reason"], text=data["text"], expected_case=case
         ),
         gettext_lazy("The post is hidden."),
     ),
     "wiederherstellen": (
         ActionForm,
-        lambda actor, post, data: services.post_restore(
-            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        lambda actor, post, data, case: services.post_restore(
+            actor=actor, post=post, reason=data["reason"], text=data["text"], expected_case=case
         ),
         gettext_lazy("The post is shown again."),
     ),
     "freigeben": (
         ActionForm,
-        lambda actor, post, data: services.post_approve(
-            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        lambda actor, post, data, case: services.post_approve(
+            actor=actor, post=post, reason=data["reason"], text=data["text"], expected_case=case
         ),
         gettext_lazy("The post is published."),
     ),
     "ablehnen": (
         HideForm,
-        lambda actor, post, data: services.post_reject(
-            actor=actor, post=post, reason=data["reason"], text=data["text"]
+        lambda actor, post, data, case: services.post_reject(
+            actor=actor, post=post, reason=data["reason"], text=data["text"], expected_case=case
         ),
         gettext_lazy("The post is rejected."),
     ),
 }
 
 
+def _open_case_pk(post: Post) -> int | None:
+    return (
+        Case.objects.filter(post=post, status=Case.Status.OPEN).values_list("pk", flat=True).first()
+    )
+
+
 @login_required
 @require_POST
+@answers.fetch_aware
 def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in POST_ACTIONS:
         raise Http404("no such action")
     post = _moderated_post(request.user, pk)
     form_class, call, success = POST_ACTIONS[action]
-    back = _next_url(request, _queue_url(post.thread.forum))
+    case_pk = answers.case_of(request) or _open_case_pk(post)
+    back = answers.back_to(request, _queue_url(post.thread.forum), case_pk=answers.case_of(request))
     form = form_class(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return HttpResponseRedirect(back)
-    _run(request, lambda: call(request.user, post, form.cleaned_data), str(success))
-    return HttpResponseRedirect(back)
+        return answers.invalid(request, form, back=back, case_pk=case_pk)
+    return answers.run(
+        request,
+        lambda: call(request.user, post, form.cleaned_data, answers.case_of(request)),
+        str(success),
+        back=back,
+        case_pk=case_pk,
+    )
 
 
 @login_required
 @require_POST
+@answers.fetch_aware
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = _moderated_case(request.user, pk)
-    back = _next_url(request, _queue_url(case.post.thread.forum))
+    back = answers.back_to(request, _queue_url(case.post.thread.forum), case_pk=case.pk)
     if action == "uebernehmen":
-        _run(
+        return answers.run(
             request,
             lambda: services.case_claim(actor=request.user, case=case),
             _("You have taken this case. Others see that you are working on it."),
+            back=back,
+            case_pk=case.pk,
         )
-    elif action == "verwerfen":
-        form = ActionForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-        else:
-            _run(
-                request,
-                lambda: services.case_dismiss(
-                    actor=request.user,
-                    case=case,
-                    reason=form.cleaned_data["reason"],
-                    text=form.cleaned_data["text"],
-                ),
-                _("The reports are closed without action."),
-            )
-    else:
+    if action != "verwerfen":
         raise Http404("no such action")
-    return HttpResponseRedirect(back)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return answers.invalid(request, form, back=back, case_pk=case.pk)
+    return answers.run(
+        request,
+        lambda: services.case_dismiss(
+            actor=request.user,
+            case=case,
+            reason=form.cleaned_data["reason"],
+            text=form.cleaned_data["text"],
+        ),
+        _("The reports are closed without action."),
+        back=back,
+        case_pk=case.pk,
+    )
 
 
 # --- appeals --------------------------------------------------------------------------------------
@@ -425,16 +449,18 @@ def post_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@answers.fetch_aware
 def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = _moderated_appeal(request.user, pk)
-    back = _next_url(request, _queue_url(appeal.post.thread.forum))
+    back = answers.back_to(
+        request, _queue_url(appeal.post.thread.forum), case_pk=answers.case_of(request)
+    )
     form = AppealDecisionForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return HttpResponseRedirect(back)
+        return answers.invalid(request, form, back=back, case_pk=appeal.case_id)
     # Upholding the appeal means the author was right: the post is shown again.
     uphold = form.cleaned_data["decision"] == "restore"
-    _run(
+    return answers.run(
         request,
         lambda: services.appeal_decide(
             actor=request.user,
@@ -446,5 +472,6 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         _("The post is shown again; the author is told.")
         if uphold
         else _("The post stays hidden; the author is told why."),
+        back=back,
+        case_pk=appeal.case_id,
     )
-    return HttpResponseRedirect(back)

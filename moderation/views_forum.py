@@ -24,8 +24,8 @@ from forums import permissions
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
 from forums.views import login_if_anonymous
-from moderation import selectors, services
-from moderation.forms import ActionForm, ModeratorGrantForm, MoveForm, MuteForm
+from moderation import answers, selectors, services
+from moderation.forms import ActionForm, ModeratorGrantForm, MoveForm, MuteForm, RemoveForm
 from moderation.models import Reason
 from moderation.views import (
     _form_errors,
@@ -133,12 +133,14 @@ def _forum_member(member_pk: int) -> Member:
 
 
 #: Member actions that take only a reason, like THREAD_ACTIONS (muting also takes an end).
-MEMBER_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+MEMBER_ACTIONS: dict[str, tuple[type, Callable[..., Any], Any]] = {
     "stummschaltung-aufheben": (
+        ActionForm,
         services.member_unmute,
         gettext_lazy("%(name)s may take part again."),
     ),
     "entfernen": (
+        RemoveForm,
         services.member_remove_from_forum,
         gettext_lazy("%(name)s has been removed from this forum."),
     ),
@@ -147,17 +149,18 @@ MEMBER_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
 
 @login_required
 @require_POST
+@answers.fetch_aware
 def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) -> HttpResponse:
     forum = _moderated_forum(request.user, slug)
     member = _forum_member(member_pk)
-    back = _next_url(request, _queue_url(forum))
+    case_pk = answers.case_of(request)
+    back = answers.back_to(request, _queue_url(forum), case_pk=case_pk)
     name = member.display_name
     if action == "stummschalten":
         form = MuteForm(request.POST)
         if not form.is_valid():
-            _form_errors(request, form)
-            return HttpResponseRedirect(back)
-        _run(
+            return answers.invalid(request, form, back=back, case_pk=case_pk)
+        return answers.run(
             request,
             lambda: services.member_mute(
                 actor=request.user,
@@ -168,16 +171,16 @@ def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) 
                 text=form.cleaned_data["text"],
             ),
             _("%(name)s is muted in this forum.") % {"name": name},
+            back=back,
+            case_pk=case_pk,
         )
-        return HttpResponseRedirect(back)
     if action not in MEMBER_ACTIONS:
         raise Http404("no such action")
-    call, success = MEMBER_ACTIONS[action]
-    form = ActionForm(request.POST)
+    form_class, call, success = MEMBER_ACTIONS[action]
+    form = form_class(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return HttpResponseRedirect(back)
-    _run(
+        return answers.invalid(request, form, back=back, case_pk=case_pk)
+    return answers.run(
         request,
         lambda: call(
             actor=request.user,
@@ -187,8 +190,9 @@ def member_action(request: HttpRequest, slug: str, member_pk: int, action: str) 
             text=form.cleaned_data["text"],
         ),
         str(success) % {"name": name},
+        back=back,
+        case_pk=case_pk,
     )
-    return HttpResponseRedirect(back)
 
 
 # --- the public log -------------------------------------------------------------------------------

@@ -61,19 +61,20 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
 
     # The moderator's queue shows the case without a reload, and says so.
     case = Case.objects.get(post=post)
-    item = moderator.locator(f"#queue-case-{case.pk}")
+    item = moderator.locator(f"#case-{case.pk}")
     expect(item).to_be_visible(timeout=LIVE_MS)
     expect(item.locator(".queue-post")).to_contain_text(TEXT)
     expect(moderator.locator("#queue-empty")).to_be_hidden()
-    expect(moderator.locator("#queue-live")).not_to_be_empty(timeout=LIVE_MS)
+    expect(moderator.locator("#live-announcer")).not_to_be_empty(timeout=LIVE_MS)
     assert_accessible(moderator)
 
-    # The moderator hides the post with a reason (a plain form in the item).
-    item.locator("details.queue-action").first.locator("summary").click()
+    # The moderator hides the post with a reason, confirms once, and the case leaves in place.
+    item.locator("[data-case-panel] > summary").click()
+    item.locator("details.queue-action[data-action=hide] > summary").click()
     item.locator("input[name=reason][value=insult]").first.check()
-    with moderator.expect_navigation():
-        item.locator("form[action$='/ausblenden/'] button[type=submit]").click()
-    expect(moderator.locator(f"#queue-case-{case.pk}")).to_have_count(0)
+    item.locator("form[action$='/ausblenden/'] button[type=submit]").click()
+    item.locator(".confirm-step button.button--danger").click()
+    expect(moderator.locator(f"#case-{case.pk}")).to_have_count(0)
 
     # On the reporter's open page the text is replaced by the placeholder, without a reload.
     hidden = reporter.locator(f"#post-{post.pk}")

@@ -41,6 +41,8 @@ def reason_form(**more) -> st.SearchStrategy[dict]:
         reason=field_value(*REASONS[:3], "insult"),
         text=field_value("Bitte sachlich bleiben."),
         next=field_value("/moderation/", "https://evil.example/", "//evil.example"),
+        confirm=field_value("on"),
+        case=field_value("1", "99999999999999", "-1"),
         **more,
     )
 
@@ -213,7 +215,11 @@ def test_valid_submissions_of_every_moderation_form_still_change_what_they_shoul
     cases = [
         (fw.base.people["guest"], reverse("moderation:report", args=[fw.own_post.pk]), reason),
         (fw.alice, reverse("moderation:appeal", args=[fw.own_hidden.pk]), {"text": "Sachlich."}),
-        (fw.mo, reverse("moderation:post_action", args=[fw.base.post.pk, "ausblenden"]), reason),
+        (
+            fw.mo,
+            reverse("moderation:post_action", args=[fw.base.post.pk, "ausblenden"]),
+            {**reason, "confirm": "on"},  # a destructive action asks once
+        ),
         (
             fw.mo,
             reverse("moderation:post_action", args=[fw.own_hidden.pk, "wiederherstellen"]),

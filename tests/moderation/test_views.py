@@ -163,7 +163,7 @@ def test_hiding_is_refused_to_everyone_but_moderators_and_changes_nothing(
 def test_the_queue_shows_the_case_with_its_reasons_text_and_actions(case, moderator, post):
     response = client_for(moderator).get(reverse("moderation:queue", args=["mieten"]))
     html = response.content.decode()
-    assert f'id="queue-case-{case.pk}"' in html
+    assert f'id="case-{case.pk}"' in html
     assert "Ihr seid alle doof" in html
     assert "beleidigend" in html
     assert 'data-ws-path="/ws/moderation/' in html
@@ -241,7 +241,12 @@ def test_a_moderator_hides_a_post_with_a_reason_and_the_reporter_is_told(
 ):
     response = client_for(moderator).post(
         reverse("moderation:post_action", args=[post.pk, "ausblenden"]),
-        {"reason": Reason.INSULT, "text": "Bitte sachlich bleiben.", "next": "/moderation/mieten/"},
+        {
+            "reason": Reason.INSULT,
+            "text": "Bitte sachlich bleiben.",
+            "confirm": "on",
+            "next": "/moderation/mieten/",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == "/moderation/mieten/"
@@ -505,7 +510,7 @@ def test_a_moderator_removes_a_member_from_the_forum_and_lifts_a_mute(forum, bob
     assert Mute.objects.get(member=bob).lifted_at is not None
     client.post(
         reverse("moderation:member_action", args=[forum.slug, bob.pk, "entfernen"]),
-        {"reason": Reason.THREAT},
+        {"reason": Reason.THREAT, "confirm": "on"},
     )
     assert ForumBan.objects.filter(forum=forum, member=bob, lifted_at__isnull=True).exists()
 
@@ -523,8 +528,8 @@ def test_an_unknown_action_is_404(post, moderator, thread, forum, bob):
 def test_the_staff_queue_lists_cases_of_every_forum_and_serves_its_list_alone(case, sam):
     client = client_for(sam)
     page = client.get(reverse("moderation:staff_queue")).content.decode()
-    assert f'id="queue-case-{case.pk}"' in page
+    assert f'id="case-{case.pk}"' in page
     assert 'data-ws-path="/ws/moderation/staff/"' in page
     part = client.get(reverse("moderation:staff_queue") + "?teil=liste").content.decode()
-    assert f'id="queue-case-{case.pk}"' in part
+    assert f'id="case-{case.pk}"' in part
     assert "<html" not in part
