@@ -298,10 +298,20 @@ def test_a_visitor_is_told_what_the_platform_is_and_how_to_log_in(client):
 def test_a_member_with_nothing_new_gets_a_next_step(client, alice):
     client.force_login(alice)
     html = client.get("/").content.decode()
-    assert html.count('class="empty-state"') == 2
-    assert "Noch nichts Neues für dich" in html
-    assert 'href="/foren/"' in html
+    # One empty state, not one per section, and it leads to the forums.
+    assert html.count('class="empty-state"') == 1
+    assert "Noch nichts Neues" in html and "Sobald in deinen Foren jemand schreibt" in html
+    assert 'class="button button--secondary" href="/foren/"' in html
     assert 'class="empty"' not in html  # no italic placeholders for formats that do not exist
+
+
+def test_a_member_who_has_read_everything_is_told_so_above_whats_new(client, alice, bob):
+    make_thread(make_forum(slug="ungelesen"), author=bob, title="Noch nie geöffnet")
+    client.force_login(alice)
+    html = client.get("/").content.decode()
+    assert html.count('class="empty-state"') == 1
+    assert "Noch nichts Neues für dich" in html
+    assert "Noch nie geöffnet" in html
 
 
 def test_a_member_sees_counts_and_links_to_the_first_unread_post(client, alice, bob):
