@@ -5,11 +5,14 @@ loaded from third parties. Set DASHBOARD_SCREENSHOTS=<folder> to keep PNGs of ea
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from deliberation import dashboard as slots
 from forums import services
 from forums.models import Thread
 from tests.e2e.conftest import assert_only_local, login, set_language
@@ -143,3 +146,56 @@ def test_a_visitors_dashboard_explains_and_offers_the_login(
 
     assert_no_problems(problems + browser_errors)
     assert_only_local(request_log)
+
+
+@pytest.fixture
+def conference_slots():
+    """Stand-ins for the formats of issues #11 and #12: one live, one coming up."""
+
+    def live(*, user, now):
+        return [
+            slots.LiveEntry(
+                title="Basiskonferenz Koalitionsvertrag",
+                url="/",
+                followers=128,
+                context="Tagesordnungspunkt 3: Mieten",
+            )
+        ]
+
+    def coming(*, user, now):
+        return [
+            slots.UpcomingEntry(
+                title="Abgeordnetenhaus: Haushalt 2027",
+                url="/",
+                starts_at=now + timedelta(days=3),
+                context="Entscheidungskalender",
+            )
+        ]
+
+    slots.register_live_now(live)
+    slots.register_upcoming(coming)
+    yield
+    slots.unregister(live)
+    slots.unregister(coming)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_live_and_coming_up_sections_are_accessible(
+    page, browser_errors, language, busy_member, conference_slots
+):
+    """The formats' slots render in this process (the server in another has no providers yet):
+    the page is rendered by Django's client and shown in the browser on the server's origin."""
+    busy_member.language = language  # a member's saved choice decides their pages' language
+    busy_member.save(update_fields=["language"])
+    client = Client()
+    client.force_login(busy_member)
+    client.cookies["django_language"] = language
+    html = client.get("/", headers={"accept-language": language}).content.decode()
+    assert "badge--live" in html
+    problems: list[str] = []
+    page.goto("/healthz")
+    page.set_content(html, wait_until="load")
+    assert page.locator("main .badge--live").count() == 1
+    check_page(page, language, problems)
+    _screenshot(page, f"live-{language}")
+    assert_no_problems(problems + browser_errors)
