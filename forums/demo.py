@@ -60,10 +60,10 @@ MIETEN_THREADS: list[tuple[str, str, Script]] = [
                 "demo-m1-4",
             ),
             (
-                "guest",
+                "committee",
                 "demo-m1-6",
-                "Aus der Beratungspraxis: Viele Mieterhöhungen der "
-                "Landeseigenen kommen per Modernisierungsumlage. Bitte auch die begrenzen.",
+                "Für die Programmkommission: Schreibt bitte zu jedem Vorschlag "
+                "dazu, was er das Land ungefähr kostet. Dann können wir ihn besser einordnen.",
                 "demo-m1-4",
             ),
         ],

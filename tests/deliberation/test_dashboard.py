@@ -372,3 +372,22 @@ def test_a_visitors_dashboard_costs_few_queries(client, django_assert_max_num_qu
         make_thread(make_forum(slug=f"pub-{n}", visibility="public"), author=bob)
     with django_assert_max_num_queries(4):
         assert client.get("/").status_code == 200
+
+
+def test_the_demo_member_finds_new_replies_and_new_threads_on_her_dashboard():
+    import io
+
+    from django.core.management import call_command
+
+    from deliberation.demo import MEMBER, demo_member
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # a second run keeps her read positions
+
+    page = dash(demo_member(MEMBER))
+
+    assert {t.title: t.unread_count for t in page["unread_threads"]} == {
+        "Mietendeckel 2.0 – was kann das Land noch tun?": 2,
+        "Willkommen im Mitgliederforum": 1,
+    }
+    assert "Barrierefreiheit bei unseren Veranstaltungen" in [t.title for t in page["activity"]]
