@@ -137,9 +137,10 @@ def forum_activity(
     """The threads last posted in, in forums the user may see, newest first; two queries.
 
     Each thread carries ``last_post`` (its newest readable post, author loaded), its
-    ``last_post_excerpt`` (plain text) and ``is_unread`` (the forum pages' rule: not read to
-    its end; always False for visitors). Threads in ``exclude`` (already listed elsewhere on the
-    page) and threads without a readable post are left out.
+    ``last_post_excerpt`` (plain text) and ``is_unread`` (that post is by someone else and after
+    the member's read position in ``ThreadVisit``; always False for visitors). Threads in
+    ``exclude`` (already listed elsewhere on the page) and threads without a readable post are
+    left out.
     """
     newest = _readable_posts().filter(thread=OuterRef("pk")).order_by("-seq")
     threads = (
@@ -151,19 +152,21 @@ def forum_activity(
         .order_by("-last_activity_at", "-pk")
     )
     if user.is_authenticated:
-        threads = threads.annotate(
-            is_unread=ExpressionWrapper(
-                Q(last_seq__gt=Coalesce(_last_seen_seq(user), Value(0))),
-                output_field=BooleanField(),
-            )
-        )
-    else:
-        threads = threads.annotate(is_unread=Value(False))
+        threads = threads.annotate(seen_seq=Coalesce(_last_seen_seq(user), Value(0)))
     rows = list(threads[:limit])
     posts = Post.objects.select_related("author").in_bulk([t.last_post_id for t in rows])
     for thread in rows:
-        thread.last_post = posts.get(thread.last_post_id)
-        thread.last_post_excerpt = plain_excerpt(thread.last_post) if thread.last_post else ""
+        post = thread.last_post = posts.get(thread.last_post_id)
+        thread.last_post_excerpt = plain_excerpt(post) if post else ""
+        # New to this member: the newest readable post is after their read position and not
+        # their own. (The forum list's marker counts any event, an agreement or a held post
+        # too; here the reader is promised a post they have not seen.)
+        thread.is_unread = bool(
+            post
+            and user.is_authenticated
+            and post.seq > thread.seen_seq
+            and post.author_id != user.pk
+        )
     return [thread for thread in rows if thread.last_post is not None]
 
 

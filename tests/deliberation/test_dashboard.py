@@ -213,6 +213,21 @@ def test_activity_shows_the_newest_readable_post_with_its_author_and_badge(alice
     assert row.last_post_excerpt == "Wir haben Erfahrung damit."
 
 
+def test_new_in_activity_means_a_post_the_member_has_not_seen(alice, bob):
+    forum = make_forum(slug="markiert")
+    agreed = make_thread(forum, author=bob, title="Nur Zustimmung seitdem")
+    read_to_end(alice, agreed)
+    services.reaction_toggle(actor=make_member(), post=agreed.posts.get())  # an event, no post
+    mine = make_thread(forum, author=bob, title="Zuletzt von mir")
+    read_to_end(alice, mine)
+    make_post(mine, author=alice)
+    unseen = make_thread(forum, author=bob, title="Nie geöffnet")
+
+    marks = {t.title: t.is_unread for t in dash(alice)["activity"]}
+
+    assert marks == {agreed.title: False, mine.title: False, unseen.title: True}
+
+
 def test_activity_is_newest_first_and_short(alice, bob):
     forum = make_forum(slug="kurz")
     threads = [make_thread(forum, author=bob, title=f"A{n}") for n in range(9)]
