@@ -308,6 +308,8 @@ def test_a_visitor_is_told_what_the_platform_is_and_how_to_log_in(client):
     assert "Gäste aus Initiativen" in html
     assert "Jetzt live" not in html and "Demnächst" not in html
     assert "Neue Antworten für dich" not in html
+    assert "Neu in den öffentlichen Foren" not in html  # no public forum: no empty section
+    assert 'class="empty-state"' not in html
 
 
 def test_a_member_with_nothing_new_gets_a_next_step(client, alice):
