@@ -52,6 +52,20 @@ MIETEN_THREADS: list[tuple[str, str, Script]] = [
                 "3. Mietenkataster veröffentlichen",
                 "demo-m1-2",
             ),
+            (
+                "member2",
+                "demo-m1-5",
+                "Punkt 3 unterstütze ich sehr. Ein öffentliches Mietenkataster "
+                "gibt es in anderen Städten schon; wir könnten bei Wien abschauen.",
+                "demo-m1-4",
+            ),
+            (
+                "committee",
+                "demo-m1-6",
+                "Für die Programmkommission: Schreibt bitte zu jedem Vorschlag "
+                "dazu, was er das Land ungefähr kostet. Dann können wir ihn besser einordnen.",
+                "demo-m1-4",
+            ),
         ],
     ),
     (
@@ -134,9 +148,39 @@ TOPIC_THREADS: list[tuple[str, str, Script]] = [
                 "Danke! Gibt es schon einen Termin für die nächste Basiskonferenz?",
                 "demo-t1-1",
             ),
+            (
+                "moderator",
+                "demo-t1-3",
+                "Noch nicht. Sobald der Termin feststeht, steht er hier und auf deiner Übersicht.",
+                "demo-t1-2",
+            ),
+        ],
+    ),
+    (
+        "Barrierefreiheit bei unseren Veranstaltungen",
+        "member2",
+        [
+            (
+                "member2",
+                "demo-t2-1",
+                "Beim letzten Kreisparteitag gab es keine Induktionsschleife und "
+                "keinen Ruheraum. Was sollte bei jeder Veranstaltung selbstverständlich sein?",
+                None,
+            ),
+            (
+                "moderator",
+                "demo-t2-2",
+                "Gute Frage. Sammelt bitte konkrete Punkte; die Landesgeschäftsstelle "
+                "macht daraus eine Checkliste.",
+                "demo-t2-1",
+            ),
         ],
     ),
 ]
+
+#: How far the demo member has read (the client_id of the last post she saw, per thread): the
+#: dashboard then shows her threads with new replies, and threads she never opened below them.
+MEMBER_READ_UP_TO = ["demo-m1-4", "demo-m2-2", "demo-m3-2", "demo-t1-2"]
 
 
 def _people() -> dict[str, Member] | None:
@@ -212,4 +256,12 @@ def seed(*, stdout: Any) -> None:
             continue
         if not Reaction.objects.filter(post=post, member=member).exists():
             services.reaction_toggle(actor=member, post=post)
+    _mark_read(people["member"], MEMBER_READ_UP_TO)
     stdout.write(f"forums: {mieten.title} (/{mieten.slug}) and {topic.title} ready")
+
+
+def _mark_read(member: Member, client_ids: list[str]) -> None:
+    """Record ``member`` as having read each thread up to the post with that client_id (a read
+    position never moves backwards, so a second run changes nothing)."""
+    for post in Post.objects.filter(client_id__in=client_ids).select_related("thread"):
+        services.thread_mark_read(member=member, thread=post.thread, seq=post.seq)

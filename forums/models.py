@@ -119,7 +119,11 @@ class Thread(models.Model):
         ordering = ["-pinned", "-last_activity_at"]
         verbose_name = _("thread")
         verbose_name_plural = _("threads")
-        indexes = [models.Index(fields=["forum", "-pinned", "-last_activity_at"])]
+        indexes = [
+            models.Index(fields=["forum", "-pinned", "-last_activity_at"]),
+            # The dashboard's "new in my forums": newest activity across forums.
+            models.Index(fields=["-last_activity_at"], name="thread_activity_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -171,7 +175,11 @@ class Post(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("post")
         verbose_name_plural = _("posts")
-        indexes = [models.Index(fields=["thread", "created_at", "id"])]
+        indexes = [
+            models.Index(fields=["thread", "created_at", "id"]),
+            # Unread counts (posts after a read position) and a thread's newest post.
+            models.Index(fields=["thread", "seq"], name="post_thread_seq_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["author", "client_id"],

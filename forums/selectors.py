@@ -7,6 +7,7 @@ cannot show a thread or post of a forum the user has no access to by forgetting 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -40,8 +42,9 @@ from forums.models import Forum, Post, Reaction, Thread, ThreadVisit
 POSTS_PER_PAGE = 50
 THREADS_PER_PAGE = 30
 SEARCH_RESULTS_PER_PAGE = 20
-LIVE_WINDOW = timedelta(hours=2)
-LIVE_LIMIT = 10
+#: Threads with unread posts and threads of recent activity the dashboard shows.
+UNREAD_LIMIT = 5
+ACTIVITY_LIMIT = 6
 User = Member | AnonymousUser
 
 
@@ -91,14 +94,80 @@ def forum_threads(*, user: User, forum: Forum) -> QuerySet[Thread]:
     )
 
 
-def threads_live_now(*, user: User) -> list[Thread]:
-    """Up to ten threads with activity in the last two hours, in forums the user may see."""
-    since = timezone.now() - LIVE_WINDOW
-    return list(
-        Thread.objects.filter(forum__in=_visible_forums(user), last_activity_at__gte=since)
-        .select_related("forum")
-        .order_by("-last_activity_at", "-pk")[:LIVE_LIMIT]
+def _readable_posts() -> QuerySet[Post]:
+    """Posts whose text every viewer of the thread may read: published, not deleted."""
+    return Post.objects.filter(state=Post.State.PUBLISHED, deleted_at__isnull=True)
+
+
+def threads_with_unread_posts(*, user: User, limit: int = UNREAD_LIMIT) -> list[Thread]:
+    """Threads the member has read before and others have posted in since, newest activity first.
+
+    Each thread carries ``unread_count`` (published posts by others after the member's read
+    position, as the thread page records it in ``ThreadVisit``) and ``first_unread_id`` (where to
+    go on reading). A thread the member never opened is not here but in :func:`forum_activity`:
+    counting a whole thread as "unread" would only repeat the forum list. One query, whatever the
+    number of forums and threads.
+    """
+    if not user.is_authenticated:
+        return []
+    new_posts = (
+        _readable_posts()
+        .filter(thread=OuterRef("pk"), seq__gt=OuterRef("seen_seq"))
+        .exclude(author=user)
     )
+    count = new_posts.order_by().values("thread").annotate(n=Count("pk")).values("n")[:1]
+    return list(
+        Thread.objects.filter(forum__in=_visible_forums(user))
+        .annotate(visit=FilteredRelation("visits", condition=Q(visits__member=user)))
+        .filter(visit__last_seen_seq__lt=F("last_seq"))
+        .annotate(seen_seq=F("visit__last_seen_seq"))
+        .annotate(
+            unread_count=Coalesce(Subquery(count), Value(0)),
+            first_unread_id=Subquery(new_posts.order_by("seq").values("pk")[:1]),
+        )
+        .filter(unread_count__gt=0)
+        .select_related("forum")
+        .order_by("-last_activity_at", "-pk")[:limit]
+    )
+
+
+def forum_activity(
+    *, user: User, limit: int = ACTIVITY_LIMIT, exclude: Iterable[int] = ()
+) -> list[Thread]:
+    """The threads last posted in, in forums the user may see, newest first; two queries.
+
+    Each thread carries ``last_post`` (its newest readable post, author loaded), its
+    ``last_post_excerpt`` (plain text) and ``is_unread`` (that post is by someone else and after
+    the member's read position in ``ThreadVisit``; always False for visitors). Threads in
+    ``exclude`` (already listed elsewhere on the page) and threads without a readable post are
+    left out.
+    """
+    newest = _readable_posts().filter(thread=OuterRef("pk")).order_by("-seq")
+    threads = (
+        Thread.objects.filter(forum__in=_visible_forums(user))
+        .exclude(pk__in=list(exclude))
+        .annotate(last_post_id=Subquery(newest.values("pk")[:1]))
+        .filter(last_post_id__isnull=False)
+        .select_related("forum")
+        .order_by("-last_activity_at", "-pk")
+    )
+    if user.is_authenticated:
+        threads = threads.annotate(seen_seq=Coalesce(_last_seen_seq(user), Value(0)))
+    rows = list(threads[:limit])
+    posts = Post.objects.select_related("author").in_bulk([t.last_post_id for t in rows])
+    for thread in rows:
+        post = thread.last_post = posts.get(thread.last_post_id)
+        thread.last_post_excerpt = plain_excerpt(post) if post else ""
+        # New to this member: the newest readable post is after their read position and not
+        # their own. (The forum list's marker counts any event, an agreement or a held post
+        # too; here the reader is promised a post they have not seen.)
+        thread.is_unread = bool(
+            post
+            and user.is_authenticated
+            and post.seq > thread.seen_seq
+            and post.author_id != user.pk
+        )
+    return [thread for thread in rows if thread.last_post is not None]
 
 
 # --- posts ----------------------------------------------------------------------------------------

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.utils import timezone
 
-from deliberation import selectors as dashboard_selectors
 from forums import selectors, services
-from forums.models import Forum, Thread
 from tests.factories import make_forum, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
@@ -22,32 +16,6 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-def test_live_now_lists_recently_active_threads_the_user_may_see(alice, olga):
-    members = make_forum(slug="intern")
-    active = make_thread(members, title="Gerade aktiv")
-    quiet = make_thread(members, title="Ruhig")
-    Thread.objects.filter(pk=quiet.pk).update(last_activity_at=timezone.now() - timedelta(hours=3))
-    invited = make_forum(slug="geladen", visibility=Forum.Visibility.INVITED)
-    make_thread(invited, title="Geheim")
-
-    assert selectors.threads_live_now(user=alice) == [active]
-    assert selectors.threads_live_now(user=olga) == []
-    assert selectors.threads_live_now(user=AnonymousUser()) == []
-
-
-def test_live_now_shows_at_most_ten_newest_first(alice):
-    forum = make_forum(slug="viel")
-    threads = [make_thread(forum, title=f"T{n}") for n in range(12)]
-    assert selectors.threads_live_now(user=alice) == threads[::-1][:10]
-
-
-def test_the_dashboard_shows_live_threads(client, alice):
-    thread = make_thread(make_forum(slug="live"), title="Live-Debatte")
-    assert dashboard_selectors.dashboard(user=alice)["live_now"] == [thread]
-    client.force_login(alice)
-    assert "Live-Debatte" in client.get("/").content.decode()
 
 
 def test_a_thread_is_unread_until_read_to_its_end(alice, bob):
