@@ -7,8 +7,14 @@
  * client_id after a reconnect until the server acknowledges them, so nothing typed is lost.
  *
  * Markup contract: templates/forums/_post.html (one post) and its <template id="post-template">
- * copy, which this script clones. Post HTML is the server's sanitised body_html; everything
- * else is inserted as text. Translations come from Django's JavaScript catalog (/jsi18n/).
+ * copy, which this script clones and fills (fillPost) so that a live post is the same HTML as
+ * the server's after a reload (tests/e2e/test_thread_keyboard.py compares them). Post HTML is
+ * the server's sanitised body_html; everything else is inserted as text. Translations come from
+ * Django's JavaScript catalog (/jsi18n/), with the same msgids as the template.
+ *
+ * Screen readers hear changes through the page's one polite region (#live-announcer, via
+ * window.Mitmachen.announce): new posts batched and counted, a reply sent or refused (with the
+ * reason), an agreement saved or withdrawn, the connection lost and back, each once.
  */
 (function () {
   "use strict";
@@ -1011,7 +1017,10 @@
       if (link) { link.setAttribute("href", "#post-" + li.dataset.postId); }
       setText(q(replyNote, ".reply-to-note-author"), (q(li, ".post-author") || {}).textContent || "");
       var text = ((q(li, ".post-body") || {}).textContent || "").replace(/\s+/g, " ").trim();
-      setText(q(replyNote, ".reply-to-note-excerpt"), text.length > 140 ? text.slice(0, 139) + "…" : text);
+      var noteExcerpt = q(replyNote, ".reply-to-note-excerpt");
+      setText(noteExcerpt, text.length > 140 ? text.slice(0, 139) + "…" : text);
+      setLang(noteExcerpt, (q(li, ".post-body") || { getAttribute: function () { return ""; } })
+        .getAttribute("lang"));
     }
     replyNote.hidden = !li;
   }
