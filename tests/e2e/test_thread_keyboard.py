@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from playwright.sync_api import expect
 from forums import services
 from moderation import services as moderation_services
 from tests.e2e.axe import assert_accessible
+from tests.e2e.outer_html import normalised
 
 pytestmark = pytest.mark.e2e
 
@@ -81,41 +81,6 @@ def tab_to(page, selector: str, *, backwards: bool = False) -> None:
             return
         assert_focus_kept(page, f"{key} towards {selector}")
     raise AssertionError(f"{selector} not reached with {MAX_TABS} presses of {key}")
-
-
-# --- normalised HTML of one post ------------------------------------------------------------------
-
-
-class _Normaliser(HTMLParser):
-    """Re-serialise HTML with attributes sorted, whitespace collapsed, whitespace-only text dropped
-    and the per-page CSRF token blanked (Django masks it anew on every page load)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = [
-            (k, "" if k == "value" and ("name", "csrfmiddlewaretoken") in attrs else v)
-            for k, v in attrs
-        ]
-        parts = [f'{k}="{v}"' if v is not None else k for k, v in sorted(attrs)]
-        self.out.append(f"<{tag}{' ' if parts else ''}{' '.join(parts)}>")
-
-    def handle_endtag(self, tag):
-        self.out.append(f"</{tag}>")
-
-    def handle_data(self, data):
-        text = " ".join(data.split())
-        if text:
-            self.out.append(text)
-
-
-def normalised(html: str) -> str:
-    parser = _Normaliser()
-    parser.feed(html)
-    parser.close()
-    return "\n".join(parser.out)
 
 
 # --- a live post is the same as after a reload ----------------------------------------------------
