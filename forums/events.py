@@ -75,6 +75,9 @@ def excerpt(post: Post) -> str:
 def post_payload(post: Post, *, reveal: bool = False) -> dict[str, Any]:
     """The post as a client shows it.
 
+    ``language`` is the author's interface language when they wrote it ('' for older posts): a
+    page in another language marks the text with ``lang``.
+
     The text of a deleted post is never shown. The text of a held, hidden or rejected post is
     shown only with ``reveal`` (its author and moderators); everyone else gets an empty body.
     """
@@ -86,6 +89,8 @@ def post_payload(post: Post, *, reveal: bool = False) -> dict[str, Any]:
             "id": parent.pk,
             "author": parent.author.display_name if parent.author is not None else None,
             "excerpt": excerpt(parent),
+            "deleted": parent.deleted_at is not None,
+            "language": parent.language,
         }
     return {
         "id": post.pk,
@@ -98,6 +103,7 @@ def post_payload(post: Post, *, reveal: bool = False) -> dict[str, Any]:
         "deleted": post.deleted_at is not None,
         "state": str(post.state),
         "reactions": post.reaction_count,
+        "language": post.language,
     }
 
 

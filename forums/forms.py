@@ -12,7 +12,10 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-MARKDOWN_HELP = _("Markdown: **bold**, *italic*, [link](https://…)")
+MARKDOWN_HELP = _(
+    "Formatting: **bold**, *italic*, a list with “- ” at the start of each line, "
+    "a link as [text](https://…)"
+)
 
 
 def new_client_id() -> str:

@@ -170,6 +170,9 @@ class Post(models.Model):
     reaction_count = models.PositiveIntegerField(default=0, editable=False)
     #: The thread's sequence number of the event that created the post (for ordering and resync).
     seq = models.PositiveBigIntegerField(default=0, editable=False)
+    #: The author's interface language when they wrote it (``settings.LANGUAGES``), so a page in
+    #: the other language can mark the text with ``lang``; empty for posts from before it was kept.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]

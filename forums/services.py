@@ -340,6 +340,7 @@ def _insert_post(
         state=Post.State.HELD if held else Post.State.PUBLISHED,
         created_at=now,
         seq=0 if held else thread.last_seq + 1,
+        language=actor.language,
     )
     try:
         with transaction.atomic():

@@ -21,10 +21,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from deliberation.models import Member
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
 from forums.forms import PostEditForm, PostForm, ThreadForm, new_client_id
 from forums.models import Forum, Post, Thread
+from forums.timeformat import time_settings
 
 View = Callable[..., HttpResponse]
 
@@ -190,6 +192,10 @@ def _thread_page(
             "reply_form": reply_form,
             "reply_target": reply_target,
             "reply_target_excerpt": selectors.excerpt(reply_target) if reply_target else "",
+            "post_time": time_settings(),
+            "badge_labels": {
+                str(code): str(label) for code, label in Member.Affiliation.choices if code
+            },
         },
         status=status,
     )

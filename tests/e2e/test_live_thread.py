@@ -69,7 +69,7 @@ def test_a_post_appears_for_the_other_member_without_reload(new_context, login, 
     assert time.monotonic() - started < LIVE_MS / 1000
     expect(seen.locator(".post-body strong")).to_have_text("Bob")  # the server's HTML
     expect(seen.locator(".post-author")).to_have_text("Bob")
-    expect(page_a.locator("#live-status")).to_contain_text("Bob", timeout=LIVE_MS * 3)
+    expect(page_a.locator("#live-announcer")).to_contain_text("Bob", timeout=LIVE_MS * 3)
     assert page_a.url.endswith(thread.get_absolute_url())  # no reload, no navigation
 
     # Bob's own copy went from pending (shown at once, busy) to sent, replaced in place.
@@ -92,6 +92,8 @@ def test_an_error_keeps_the_text_and_shows_the_message(new_context, login, threa
     error = page.locator("#reply-live-error")
     expect(error).to_be_visible()
     expect(error).not_to_be_empty()
+    # Confirmed to a screen reader once, with the reason, in the page's live region.
+    expect(page.locator("#live-announcer")).to_have_text(re.compile(r"^Nicht gesendet: \S"))
     expect(page.locator("#reply-form textarea[name=body]")).to_have_value("x" * 10_001)
     expect(page.locator("#posts li.is-pending")).to_have_count(0)
 
@@ -143,7 +145,7 @@ def test_a_reader_cut_off_by_a_server_crash_gets_everything_once_when_it_is_back
     # Bob's post arrived by replay (connect with ?after=<last seq>), once, and was announced.
     missed = page.locator("#posts li.post", has_text="Während der Pause geschrieben")
     expect(missed).to_have_count(1, timeout=LIVE_MS)
-    expect(page.locator("#live-status")).to_contain_text("Bob", timeout=LIVE_MS * 3)
+    expect(page.locator("#live-announcer")).to_contain_text("Bob", timeout=LIVE_MS * 3)
     # Hers was sent on reconnect, acknowledged, and is there once, no longer pending.
     mine = page.locator("#posts li.post", has_text="Offline geschrieben")
     expect(mine).to_have_count(1, timeout=LIVE_MS)

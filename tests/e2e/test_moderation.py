@@ -14,6 +14,7 @@ from forums import services as forum_services
 from moderation import services
 from moderation.models import Case
 from tests.e2e.axe import assert_accessible
+from tests.e2e.outer_html import normalised
 
 pytestmark = pytest.mark.e2e
 
@@ -80,14 +81,19 @@ def test_a_report_reaches_the_queue_live_and_hiding_reaches_the_reporter_live(
     hidden = reporter.locator(f"#post-{post.pk}")
     expect(hidden.locator(".post-body")).not_to_contain_text(TEXT, timeout=LIVE_MS)
     expect(hidden).to_have_attribute("data-state", "hidden")
-    expect(hidden.locator(".post-state-note")).to_be_visible()
+    expect(hidden.locator(".post-state-note")).to_be_hidden()  # that one is for its author
     # The placeholder names the reason category, in the reader's language (German here).
-    expect(hidden.locator(".post-state-note")).to_have_text(
+    expect(hidden.locator(".post-moderation-note")).to_have_text(
         "Von der Moderation ausgeblendet – Beleidigung"
     )
     assert TEXT not in reporter.locator("#posts").inner_text()
-    # After a reload the post keeps its place with the same placeholder, still without its text.
+    live_html = hidden.evaluate("(li) => li.outerHTML")
+    # After a reload the post keeps its place with the same placeholder, still without its text:
+    # the same HTML as the live update made of it.
     reporter.reload()
+    assert normalised(reporter.locator(f"#post-{post.pk}").evaluate("(li) => li.outerHTML")) == (
+        normalised(live_html)
+    )
     expect(reporter.locator(f"#post-{post.pk} .post-moderation-note")).to_contain_text(
         "Von der Moderation ausgeblendet – Beleidigung"
     )

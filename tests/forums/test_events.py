@@ -73,7 +73,7 @@ def test_a_post_payload_has_the_documented_keys(alice, thread):
     payload = events.post_payload(thread.posts.get())
     assert set(payload) == {
         "id", "seq", "author", "body_html", "reply_to", "created_at", "edited", "deleted",
-        "state", "reactions",
+        "state", "reactions", "language",
     }  # fmt: skip
     assert set(payload["author"]) == {"id", "display_name", "badge", "affiliation"}
 

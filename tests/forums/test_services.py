@@ -228,7 +228,13 @@ def test_a_reply_carries_its_parents_author_and_excerpt(alice, thread):
     parent = thread.posts.get()
     post, _ = services.post_create(actor=alice, thread=thread, body="Genau", reply_to_id=parent.pk)
     reply_to = events.post_payload(post)["reply_to"]
-    assert reply_to == {"id": parent.pk, "author": "Bob", "excerpt": "Erster Beitrag"}
+    assert reply_to == {
+        "id": parent.pk,
+        "author": "Bob",
+        "excerpt": "Erster Beitrag",
+        "deleted": False,
+        "language": "de",
+    }
 
 
 def test_a_member_without_the_right_is_refused_as_forbidden(olga, thread):

@@ -189,7 +189,7 @@ def test_the_thread_page_has_the_hooks_of_the_live_client(client, alice, thread)
     assert f'<li id="post-{post.pk}" class="post state-published"' in html
     assert f'data-post-id="{post.pk}" data-seq="{post.seq}"' in html
     assert '<template id="post-template"><li id="post-" class="post state-published"' in html
-    assert '<div id="live-status" class="live-status" role="status" aria-live="polite">' in html
+    assert '<div id="live-connection-area" class="live-connection-area">' in html
     assert '<form id="reply-form" method="post"' in html
     assert re.search(r'<textarea name="body"[^>]*aria-describedby="id_body_helptext"', html)
     assert re.search(r'<input type="hidden" name="client_id" value="[0-9a-f]{32}"', html)

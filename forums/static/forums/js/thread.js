@@ -7,8 +7,14 @@
  * client_id after a reconnect until the server acknowledges them, so nothing typed is lost.
  *
  * Markup contract: templates/forums/_post.html (one post) and its <template id="post-template">
- * copy, which this script clones. Post HTML is the server's sanitised body_html; everything
- * else is inserted as text. Translations come from Django's JavaScript catalog (/jsi18n/).
+ * copy, which this script clones and fills (fillPost) so that a live post is the same HTML as
+ * the server's after a reload (tests/e2e/test_thread_keyboard.py compares them). Post HTML is
+ * the server's sanitised body_html; everything else is inserted as text. Translations come from
+ * Django's JavaScript catalog (/jsi18n/), with the same msgids as the template.
+ *
+ * Screen readers hear changes through the page's one polite region (#live-announcer, via
+ * window.Mitmachen.announce): new posts batched and counted, a reply sent or refused (with the
+ * reason), an agreement saved or withdrawn, the connection lost and back, each once.
  */
 (function () {
   "use strict";
@@ -34,6 +40,7 @@
   var BACKOFF_FIRST_MS = 1000;
   var BACKOFF_CAP_MS = 30000;
   var ANNOUNCE_EVERY_MS = 5000;
+  var ANNOUNCE_BATCH_MS = 1500;
   var AT_BOTTOM_PX = 80;
 
   var threadId = Number(root.dataset.threadId);
@@ -42,7 +49,9 @@
   var onLastPage = root.dataset.lastPage !== "false";
   var postsList = document.getElementById("posts");
   var template = document.getElementById("post-template");
-  var liveStatus = document.getElementById("live-status");
+  var liveArea = document.getElementById("live-connection-area");
+  var pageLang = document.documentElement.lang || "";
+  var pageNumber = Number(root.dataset.page) || 1;
   var form = document.getElementById("reply-form");
   var textarea = form ? form.querySelector("textarea[name=body]") : null;
   var clientIdInput = form ? form.querySelector("input[name=client_id]") : null;
@@ -70,6 +79,7 @@
   var announceTimer = null;
   var lastAnnounce = 0;
   var refId = 0;
+  var announcedConnection = "online"; // the connection state last announced (once per change)
 
   // --- small DOM helpers -------------------------------------------------------------------------
   function el(tag, attrs, text) {
@@ -94,19 +104,50 @@
       { counter: n });
   }
 
-  // Visible connection state (not a live region: the status region below announces changes once).
+  // --- the page's live region ---------------------------------------------------------------------
+  // The page shell (deliberation/static/deliberation/js/site.js) provides one polite region,
+  // #live-announcer, and window.Mitmachen.announce(text), which batches and never repeats. Where
+  // the shell's script is not on the page, this minimal stand-in of the same names is used.
+  window.Mitmachen = window.Mitmachen || {};
+  if (typeof window.Mitmachen.announce !== "function") {
+    window.Mitmachen.announce = (function () {
+      var region = document.getElementById("live-announcer");
+      if (!region) {
+        region = el("div", { id: "live-announcer", "class": "live-announcer visually-hidden",
+          "aria-live": "polite" });
+        document.body.appendChild(region);
+      }
+      var batch = [];
+      var timer = null;
+      return function (text) {
+        text = String(text || "").trim();
+        if (!text || batch.indexOf(text) !== -1) { return; }
+        batch.push(text);
+        if (timer) { return; }
+        timer = window.setTimeout(function () {
+          timer = null;
+          region.textContent = batch.join(" ");
+          batch = [];
+        }, 150);
+      };
+    }());
+  }
+  function announce(text) { window.Mitmachen.announce(text); }
+
+  // Connection state: a quiet line, shown only when something is wrong; announced once per change.
   var connectionNote = el("p", { id: "live-connection", "class": "live-connection" });
-  var onlineNote = el("p", { id: "live-online", "class": "live-online" });
-  var newPostsButton = el("button", { type: "button", id: "live-new-posts", "class": "live-new-posts" });
+  connectionNote.hidden = true;
+  var onlineNote = el("p", { id: "live-online", "class": "live-online meta" });
+  var newPostsButton = el("button", { type: "button", id: "live-new-posts",
+    "class": "button button--secondary live-new-posts" });
   newPostsButton.hidden = true;
-  // Kept in view while the reader is further up (CSSOM styles are allowed under our CSP).
-  newPostsButton.style.position = "sticky";
-  newPostsButton.style.bottom = "1rem";
-  var formError = el("p", { id: "reply-live-error", "class": "error live-error", role: "alert" });
+  var formError = el("p", { id: "reply-live-error", "class": "error live-error" });
   formError.hidden = true;
-  if (liveStatus) {
-    liveStatus.parentNode.insertBefore(connectionNote, liveStatus);
-    liveStatus.parentNode.insertBefore(onlineNote, liveStatus);
+  if (liveArea) {
+    liveArea.appendChild(connectionNote);
+    liveArea.appendChild(onlineNote);
+  } else {
+    root.insertBefore(connectionNote, postsList);
   }
   if (postsList) {
     postsList.parentNode.insertBefore(newPostsButton, postsList.nextSibling);
@@ -116,18 +157,12 @@
     form.insertBefore(formError, submit || null);
   }
 
-  function announce(text) {
-    if (!liveStatus) { return; }
-    // Clearing first makes screen readers announce the same text again.
-    liveStatus.textContent = "";
-    window.setTimeout(function () { liveStatus.textContent = text; }, 50);
-  }
-
   function setConnection(state) {
     root.dataset.live = state;
     var text = "";
-    if (state === "connecting") {
-      text = everConnected ? gettext("Connection lost. Reconnecting…") : gettext("Connecting…");
+    if (state === "connecting" && everConnected) {
+      // The first connect is not news; a lost connection is.
+      text = gettext("Connection lost. Reconnecting…");
     } else if (state === "offline") {
       text = gettext("You are offline. New posts will appear when the connection is back.");
     } else if (state === "refused") {
@@ -135,6 +170,15 @@
     }
     connectionNote.textContent = text;
     connectionNote.hidden = !text;
+    var kind = text ? state : "online";
+    if (kind !== announcedConnection) {
+      if (text) {
+        announce(text);
+      } else if (state === "online" && everConnected) {
+        announce(gettext("Connected again."));
+      }
+      announcedConnection = kind;
+    }
   }
 
   // --- the socket --------------------------------------------------------------------------------
@@ -174,7 +218,6 @@
       if (event.code === 4403 || event.code === 4404) {
         stopped = true;
         setConnection("refused");
-        announce(connectionNote.textContent);
         return;
       }
       scheduleReconnect(retryHint(event));
@@ -275,7 +318,6 @@
   }
 
   function onHello(frame) {
-    var wasDown = everConnected;
     connected = true;
     everConnected = true;
     attempt = 0;
@@ -284,7 +326,6 @@
     canModerate = !!frame.can_moderate;
     setConnection("online");
     setOnline(frame.online);
-    if (wasDown) { announce(gettext("Connected again.")); }
     startHeartbeat(frame.heartbeat);
     if (frame.locked) { applyLocked(true); }
     pending.forEach(function (item, clientId) {
@@ -396,13 +437,16 @@
     try { return JSON.parse(node.textContent) || {}; } catch (_err) { return {}; }
   }());
 
-  function stateNote(state, post) {
-    if (state === "hidden" && post && !post.body_html) {
-      // Not its author's or a moderator's copy: a placeholder with the reason category.
-      var label = post.moderation_reason && reasonLabels[post.moderation_reason];
-      return label ? interpolate(gettext("Hidden by moderation – %s"), [label])
-        : gettext("Hidden by moderation");
-    }
+  /* Badge labels ("Initiative", "Fraktion") in the reader's language, by affiliation code
+     (#badge-labels, from the server): an event's `badge` is in its sender's language. */
+  var badgeLabels = (function () {
+    var node = document.getElementById("badge-labels");
+    if (!node) { return {}; }
+    try { return JSON.parse(node.textContent) || {}; } catch (_err) { return {}; }
+  }());
+
+  /* The same texts as templates/forums/_post.html writes for a post in this state. */
+  function stateNote(state) {
     if (state === "held") {
       return gettext("Waiting for a moderator: only its author and the moderators can see this post.");
     }
@@ -415,15 +459,66 @@
     return "";
   }
 
+  /* templates/moderation/_post_note.html: why a hidden or rejected post is not shown. */
+  function moderationNote(li, post) {
+    var note = q(li, ".post-moderation-note");
+    if (post.state !== "hidden" && post.state !== "rejected") {
+      if (note) { note.remove(); }
+      return;
+    }
+    if (!note) {
+      note = el("p", { "class": "post-moderation-note" });
+      var after = q(li, ".post-state-note");
+      li.insertBefore(note, after ? after.nextSibling : q(li, ".post-body"));
+    }
+    var text = post.state === "hidden" ? gettext("Hidden by moderation") : gettext("Rejected by moderation");
+    var label = post.moderation_reason && reasonLabels[post.moderation_reason];
+    note.textContent = label ? text + " – " + label : text;
+  }
+
+  /* A post's time as the server writes it (forums/timeformat.py): the page gives the format
+     (Django's date characters d j m n M Y H G i), the site's time zone and the month names. */
+  var timeFormat = root.dataset.timeFormat || "d.m.Y, H:i";
+  var timeZone = root.dataset.timeZone || undefined;
+  var monthNames = (root.dataset.months || "").split(",");
+  var timeParts = null;
+  try {
+    timeParts = new Intl.DateTimeFormat("en-US", {
+      timeZone: timeZone, year: "numeric", month: "numeric", day: "numeric",
+      hour: "numeric", minute: "numeric", hourCycle: "h23", numberingSystem: "latn",
+    });
+  } catch (_err) {
+    timeParts = null;
+  }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
   function formatTime(iso) {
     var date = new Date(iso);
     if (isNaN(date.getTime())) { return ""; }
-    try {
-      return date.toLocaleString(document.documentElement.lang || undefined,
-        { dateStyle: "short", timeStyle: "short" });
-    } catch (_err) {
-      return date.toLocaleString();
+    var p = { year: date.getFullYear(), month: date.getMonth() + 1, day: date.getDate(),
+      hour: date.getHours(), minute: date.getMinutes() };
+    if (timeParts) {
+      timeParts.formatToParts(date).forEach(function (part) {
+        if (part.type in p) { p[part.type] = Number(part.value) % (part.type === "hour" ? 24 : 1e9); }
+      });
     }
+    var out = "";
+    for (var i = 0; i < timeFormat.length; i += 1) {
+      var c = timeFormat.charAt(i);
+      if (c === "\\") { i += 1; out += timeFormat.charAt(i); continue; }
+      switch (c) {
+        case "d": out += two(p.day); break;
+        case "j": out += p.day; break;
+        case "m": out += two(p.month); break;
+        case "n": out += p.month; break;
+        case "M": out += monthNames[p.month - 1] || p.month; break;
+        case "Y": out += p.year; break;
+        case "H": out += two(p.hour); break;
+        case "G": out += p.hour; break;
+        case "i": out += two(p.minute); break;
+        default: out += c;
+      }
+    }
+    return out;
   }
 
   function newPostElement() {
@@ -435,20 +530,37 @@
     return li;
   }
 
-  /* Fill a post element from a post payload (forums/events.py post_payload). */
+  function setLang(node, language) {
+    if (!node) { return; }
+    if (language && language !== pageLang) {
+      node.setAttribute("lang", language);
+    } else {
+      node.removeAttribute("lang");
+    }
+  }
+
+  /* Fill a post element from a post payload (forums/events.py post_payload), following the rules
+     of templates/forums/_post.html: parts that depend on the post are switched with `hidden`;
+     parts that depend on the reader's role are in the <template> copy only when they apply. */
   function fillPost(li, post) {
     var mine = !!(me && post.author && post.author.id === me.id);
+    var state = post.state || "published";
+    var published = state === "published";
+    // Whether this reader gets the text: the server sends it only to those who may read it.
+    var sees = published || mine || canModerate || !!post.body_html;
+    var name = post.author ? post.author.display_name : gettext("Deleted account");
     li.id = "post-" + post.id;
     li.dataset.postId = String(post.id);
     li.dataset.seq = String(post.seq || "");
     li.dataset.authorId = post.author ? String(post.author.id) : "";
-    li.dataset.state = post.state || "published";
-    li.className = "post state-" + (post.state || "published") + (post.deleted ? " is-deleted" : "");
+    li.dataset.state = state;
+    li.className = "post state-" + state + (post.deleted ? " is-deleted" : "");
     li.removeAttribute("aria-busy");
-    setText(q(li, ".post-author"), post.author ? post.author.display_name : gettext("Deleted account"));
+    setText(q(li, ".post-author"), name);
     var badge = q(li, ".post-badge");
-    setText(badge, post.author && post.author.badge ? post.author.badge : "");
-    show(badge, !!(post.author && post.author.badge));
+    var affiliation = post.author && post.author.affiliation;
+    setText(badge, affiliation ? badgeLabels[affiliation] || post.author.badge || "" : "");
+    show(badge, !!(badge && badge.textContent));
     var permalink = q(li, ".post-permalink");
     if (permalink) { permalink.setAttribute("href", "#post-" + post.id); }
     var time = q(li, ".post-time");
@@ -467,32 +579,39 @@
             ? "#post-" + post.reply_to.id : postUrl(post.reply_to.id));
         }
         setText(q(reply, ".post-reply-to-author"), post.reply_to.author || gettext("Deleted account"));
-        setText(q(reply, ".post-reply-to-excerpt"), post.reply_to.excerpt || "");
+        var excerptNode = q(reply, ".post-reply-to-excerpt");
+        setText(excerptNode, post.reply_to.deleted ? gettext("deleted post") : post.reply_to.excerpt || "");
+        setLang(excerptNode, post.reply_to.deleted ? "" : post.reply_to.language);
       }
     }
-    var note = stateNote(post.state, post);
-    setText(q(li, ".post-state-note"), note);
-    show(q(li, ".post-state-note"), !!note && !post.deleted);
+    var note = q(li, ".post-state-note");
+    setText(note, stateNote(state));
+    show(note, !published && !post.deleted && sees);
+    moderationNote(li, post);
     show(q(li, ".post-deleted-note"), !!post.deleted);
     var body = q(li, ".post-body");
     if (body) {
       // body_html is rendered and sanitised once on the server (deliberation.markup).
       body.innerHTML = post.deleted ? "" : (post.body_html || "");
       body.classList.remove("is-plain");
+      body.removeAttribute("style");
+      setLang(body, post.deleted || !sees ? "" : post.language);
     }
     var agree = q(li, ".post-agree");
     if (agree) {
       agree.setAttribute("action", postUrl(post.id, "zustimmen"));
-      show(agree, !mine && !post.deleted && post.state === "published");
+      show(agree, !mine && !post.deleted && published);
+      setText(q(agree, ".post-agree-label"),
+        format(gettext("Agree with the post by %(name)s"), { name: name }));
     }
     setAgreeCount(li, post.reactions);
     show(q(li, ".post-agree-total"), !post.deleted);
     var replyLink = q(li, ".post-reply");
     if (replyLink) {
-      replyLink.setAttribute("href", "?reply_to=" + post.id + "#reply");
-      setText(q(replyLink, ".post-reply-label"), format(gettext("Reply to %(name)s"),
-        { name: post.author ? post.author.display_name : gettext("Deleted account") }));
-      show(replyLink, !post.deleted);
+      replyLink.setAttribute("href", "?" + (pageNumber > 1 ? "page=" + pageNumber + "&" : "")
+        + "reply_to=" + post.id + "#reply");
+      setText(q(replyLink, ".post-reply-label"), format(gettext("Reply to %(name)s"), { name: name }));
+      show(replyLink, !post.deleted && sees);
     }
     var edit = q(li, ".post-edit");
     if (edit) {
@@ -503,6 +622,19 @@
     if (del) {
       del.setAttribute("href", postUrl(post.id, "loeschen"));
       show(del, mine && !post.deleted);
+    }
+    var report = q(li, ".post-report");
+    if (report) {
+      report.setAttribute("href", "/moderation/beitrag/" + post.id + "/melden/");
+      setText(q(report, ".post-report-label"),
+        format(gettext("Report the post by %(name)s"), { name: name }));
+      show(report, published && !post.deleted && !mine);
+    }
+    var moderate = q(li, ".post-moderate");
+    if (moderate) {
+      moderate.setAttribute("href", "/moderation/beitrag/" + post.id + "/");
+      setText(q(moderate, ".post-moderate-label"),
+        format(gettext("Moderate the post by %(name)s"), { name: name }));
     }
     return li;
   }
@@ -560,11 +692,15 @@
     }
   }, { passive: true });
 
+  /* New posts by others are announced in batches: posts that arrive within ANNOUNCE_BATCH_MS
+     of each other are counted together ("3 new posts"), a lone one names its author, and
+     between two announcements at least ANNOUNCE_EVERY_MS pass. */
+  var lastAuthor = "";
   function queueAnnouncement(post) {
     announceQueue += 1;
-    var lastAuthor = post.author ? post.author.display_name : gettext("Deleted account");
-    var wait = Math.max(0, lastAnnounce + ANNOUNCE_EVERY_MS - Date.now());
+    lastAuthor = post.author ? post.author.display_name : gettext("Deleted account");
     if (announceTimer) { return; }
+    var wait = Math.max(ANNOUNCE_BATCH_MS, lastAnnounce + ANNOUNCE_EVERY_MS - Date.now());
     announceTimer = window.setTimeout(function () {
       var n = announceQueue;
       announceQueue = 0;
@@ -581,8 +717,11 @@
     var existing = document.getElementById("post-" + post.id);
     var mine = findPendingByPost(post.id);
     if (mine) {
-      // Our own post: the server's rendering replaces the provisional one, in place.
-      fillPost(mine.item.li, post);
+      // Our own post: a fresh copy filled from the server's data replaces the provisional one
+      // in place, so it is the same as after a reload.
+      var fresh = fillPost(newPostElement(), post);
+      mine.item.li.replaceWith(fresh);
+      mine.item.li = fresh;
       forgetPending(mine.clientId);
       return;
     }
@@ -607,11 +746,7 @@
     if (!post || typeof post.id !== "number") { return; }
     if (moderation && moderation.reason) { post.moderation_reason = moderation.reason; }
     var li = document.getElementById("post-" + post.id);
-    if (li) {
-      fillPost(li, post);
-      var serverNote = q(li, ".post-moderation-note");
-      if (serverNote) { serverNote.hidden = post.state !== "hidden" && post.state !== "rejected"; }
-    }
+    if (li) { fillPost(li, post); }
   }
 
   function updateReactions(post) {
@@ -777,6 +912,8 @@
     item.held = frame.state === "held";
     markPending(item, "sent");
     savePending();
+    announce(item.held ? gettext("Sent. It will appear for others once a moderator approves it.")
+      : gettext("Your post was sent."));
     var rendered = document.getElementById("post-" + frame.post);
     if (rendered && rendered !== item.li) {
       // The post.created event came first: keep the server's rendering only.
@@ -799,8 +936,8 @@
     if (typeof frame.reacted === "boolean") {
       waiting.button.setAttribute("aria-pressed", frame.reacted ? "true" : "false");
       setAgreeCount(waiting.li, frame.reactions);
+      announce(frame.reacted ? gettext("Agreement saved.") : gettext("Agreement withdrawn."));
     }
-    waiting.button.disabled = false;
   }
 
   function onError(frame) {
@@ -816,12 +953,12 @@
         if (replyToInput && item.replyTo && !replyToInput.value) { replyToInput.value = item.replyTo; }
       }
       showFormError(message);
+      announce(format(gettext("Not sent: %(reason)s"), { reason: message }));
       return;
     }
     var reaction = reactionRefs.get(frame.ref);
     if (reaction) {
       reactionRefs.delete(frame.ref);
-      reaction.button.disabled = false;
     }
     if (frame.code === "forbidden" || frame.code === "rate_limited" || reaction) {
       announce(message);
@@ -829,10 +966,7 @@
   }
 
   function showFormError(message) {
-    if (!formError.parentNode) {
-      announce(message);
-      return;
-    }
+    if (!formError.parentNode) { return; }
     formError.textContent = message;
     formError.hidden = false;
     if (textarea) {
@@ -858,6 +992,7 @@
       var body = textarea.value;
       if (!body.trim()) {
         showFormError(gettext("Please write some text."));
+        announce(format(gettext("Not sent: %(reason)s"), { reason: gettext("Please write some text.") }));
         textarea.focus();
         return;
       }
@@ -882,7 +1017,10 @@
       if (link) { link.setAttribute("href", "#post-" + li.dataset.postId); }
       setText(q(replyNote, ".reply-to-note-author"), (q(li, ".post-author") || {}).textContent || "");
       var text = ((q(li, ".post-body") || {}).textContent || "").replace(/\s+/g, " ").trim();
-      setText(q(replyNote, ".reply-to-note-excerpt"), text.length > 140 ? text.slice(0, 139) + "…" : text);
+      var noteExcerpt = q(replyNote, ".reply-to-note-excerpt");
+      setText(noteExcerpt, text.length > 140 ? text.slice(0, 139) + "…" : text);
+      setLang(noteExcerpt, (q(li, ".post-body") || { getAttribute: function () { return ""; } })
+        .getAttribute("lang"));
     }
     replyNote.hidden = !li;
   }
@@ -905,13 +1043,16 @@
       var button = q(agreeForm, "button");
       if (!li || !button || !li.dataset.postId) { return; }
       event.preventDefault();
+      // One toggle at a time per post. The button is not disabled meanwhile: a disabled button
+      // would drop the keyboard focus to <body>.
+      var inFlight = false;
+      reactionRefs.forEach(function (waiting) { if (waiting.li === li) { inFlight = true; } });
+      if (inFlight) { return; }
       refId += 1;
       var ref = "r" + refId;
       reactionRefs.set(ref, { li: li, button: button });
-      button.disabled = true;
       if (!send({ type: "reaction.toggle", post: Number(li.dataset.postId), id: ref })) {
         reactionRefs.delete(ref);
-        button.disabled = false;
       }
     });
   }
