@@ -243,6 +243,22 @@ State association Berlin (demo), Musterstraße 1, 10115 Berlin, Germany
 }
 
 
+#: A line of the texts above at least this long is wrapped prose: it goes on in the next line.
+_WRAPPED = 70
+
+
+def _unwrap(text: str) -> str:
+    """Join wrapped lines: Markdown here keeps every line break (as people write in a forum),
+    while a short line, as in an address, keeps its break."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and len(out[-1]) >= _WRAPPED and line.strip() and not line.startswith("- "):
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def seed_site_pages(*, stdout: Any) -> None:
     """Fill every site page that has no text yet; pages staff already wrote stay as they are."""
     filled = 0
@@ -250,6 +266,8 @@ def seed_site_pages(*, stdout: Any) -> None:
         page, _created = SitePage.objects.get_or_create(slug=slug)
         if page.body_de.strip() or page.body_en.strip():
             continue
-        services.site_page_update(page=page, **texts)
+        services.site_page_update(
+            page=page, **{field: _unwrap(text) for field, text in texts.items()}
+        )
         filled += 1
     stdout.write(f"site pages: demo text in {filled} of {len(PAGES)} (empty ones only)")
