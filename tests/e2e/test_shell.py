@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from deliberation import services
 from deliberation.models import SitePage
@@ -251,3 +253,19 @@ def test_an_expired_form_gets_our_403_page(page, alice):
     problems: list[str] = []
     check_page(page, "de", problems)
     assert_no_problems(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_500_page_is_accessible(page, browser_errors, language):
+    # Django renders 500.html without a request; the browser gets exactly that HTML here.
+    with translation.override(language):
+        html = render_to_string("500.html")
+    page.route(
+        "**/kaputt/", lambda route: route.fulfill(status=500, body=html, content_type="text/html")
+    )
+    response = page.goto("/kaputt/")
+    assert response is not None and response.status == 500
+    assert page.locator("link[href$='shell.css']").count() == 1
+    problems: list[str] = []
+    check_page(page, language, problems)
+    assert_no_problems(problems + browser_errors)
