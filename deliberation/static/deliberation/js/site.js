@@ -66,9 +66,10 @@
   // --- the header's menu button ----------------------------------------------------------------
   Mitmachen.initMenu = function () {
     var button = document.querySelector("[data-menu-button]");
-    if (!button) {
-      return;
+    if (!button || button.hasAttribute("data-menu-ready")) {
+      return; // no menu, or wired already (a second call must not toggle twice per click)
     }
+    button.setAttribute("data-menu-ready", "");
     var menu = document.getElementById(button.getAttribute("aria-controls"));
     if (!menu) {
       return;
