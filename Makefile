@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint bench messages clean
+.PHONY: run test install lint bench messages clean gallery
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -39,6 +39,11 @@ lint: install
 # connect, page), a small version of each: BENCH_ARGS=--quick. docs/PERFORMANCE.md has the rest.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Every page (visitor, member, moderator; de and en; 360 and 1280 px) to var/gallery/*.png and
+# var/gallery/index.html, from a fresh demo database (tests/e2e/gallery.py).
+gallery: install
+	$(BIN)/python -m tests.e2e.gallery
 
 messages: install
 	$(BIN)/python manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var

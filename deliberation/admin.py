@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from deliberation import services
 from deliberation.live import access_changed_on_commit
-from deliberation.models import District, Member
+from deliberation.models import District, Member, SitePage
 
 
 @admin.register(District)
@@ -159,4 +159,37 @@ class MemberAdmin(UserAdmin):
             request,
             ngettext("%(count)d link sent.", "%(count)d links sent.", count) % {"count": count},
             messages.SUCCESS,
+        )
+
+
+@admin.register(SitePage)
+class SitePageAdmin(admin.ModelAdmin):
+    """The footer's pages: a fixed set (made by a migration), so staff edit but never add."""
+
+    list_display = ["__str__", "title_de", "title_en", "updated_at"]
+    fields = ["title_de", "body_de", "title_en", "body_en"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        help_text = _(
+            "Markdown: a blank line starts a paragraph, ## a heading, - a list item, "
+            "[text](https://…) a link. An empty English text shows the German one."
+        )
+        for name in ("body_de", "body_en"):
+            form.base_fields[name].help_text = help_text
+        return form
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SitePage, form: Any, change: bool) -> None:
+        services.site_page_update(
+            page=obj,
+            title_de=form.cleaned_data["title_de"],
+            body_de=form.cleaned_data["body_de"],
+            title_en=form.cleaned_data["title_en"],
+            body_en=form.cleaned_data["body_en"],
         )

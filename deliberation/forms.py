@@ -51,6 +51,13 @@ class MemberAuthenticationForm(AuthenticationForm):
     refuses). No address of a member is longer than the field.
     """
 
+    #: One message for an unknown address and a wrong password, so the form does not tell
+    #: whether an address has an account; Django's own asks to "enter" what was entered.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The e-mail address or password is wrong."),
+    }
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         username = self.fields["username"]

@@ -138,14 +138,15 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html: str, *, tags: set[str] = ALLOWED_TAGS) -> str:
     """Only the tags and attributes listed above; an image without an allowed source is dropped.
 
-    ``html`` may be anything; the result is safe to insert into a page as it is.
+    ``html`` may be anything; the result is safe to insert into a page as it is. ``tags`` is
+    :data:`ALLOWED_TAGS`, or for a site page those plus ``h2``.
     """
     cleaned = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel=LINK_REL,
@@ -208,3 +209,21 @@ def render_markdown(text: str) -> str:
     html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>")
     html = html.replace("<h2>", "<h4>").replace("</h2>", "</h4>")
     return sanitize_html(html)
+
+
+#: A site page (Impressum, privacy, ...) has its title as h1 and its sections as h2.
+PAGE_TAGS = ALLOWED_TAGS | {"h2"}
+
+
+def render_page_markdown(text: str) -> str:
+    """Render a site page's Markdown (written by staff in the admin) to sanitised HTML.
+
+    As :func:`render_markdown`, except that ``#`` and ``##`` both become the page's sections
+    (h2) and ``###`` its subsections, since the page's title is its only h1.
+    """
+    text = text or ""
+    html = markdown_to_html(text).rstrip("\n")
+    if _nests_too_deep(html):
+        return _as_plain_text(text)
+    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return sanitize_html(html, tags=PAGE_TAGS)

@@ -163,3 +163,35 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} for {self.member_id}"
+
+
+class SitePage(models.Model):
+    """A page every footer links to (Impressum, privacy, accessibility, contact), written by staff.
+
+    A fixed set: one row per :class:`Slug`, created by a migration and edited in the admin. The
+    Markdown of each language is rendered once, when saved (``services.site_page_update``); an
+    empty English text falls back to the German one.
+    """
+
+    class Slug(models.TextChoices):
+        IMPRESSUM = "impressum", _("Legal notice")
+        PRIVACY = "datenschutz", _("Privacy policy")
+        ACCESSIBILITY = "barrierefreiheit", _("Accessibility statement")
+        CONTACT = "kontakt", _("Contact")
+
+    slug = models.CharField(_("page"), max_length=30, choices=Slug.choices, unique=True)
+    title_de = models.CharField(_("title (German)"), max_length=200, blank=True)
+    body_de = models.TextField(_("text (German)"), blank=True)
+    body_de_html = models.TextField(editable=False, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    body_en_html = models.TextField(editable=False, blank=True)
+    updated_at = models.DateTimeField(_("last changed"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("site page")
+        verbose_name_plural = _("site pages")
+
+    def __str__(self) -> str:
+        return str(self.Slug(self.slug).label) if self.slug in self.Slug.values else self.slug

@@ -12,12 +12,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from deliberation.live import access_changed_on_commit
-from deliberation.models import COMMITTEE_GROUP, District, Member
+from deliberation.markup import render_page_markdown
+from deliberation.models import COMMITTEE_GROUP, District, Member, SitePage
 
 #: Fields :func:`member_update` may change (rights and passwords have their own services).
 UPDATABLE_FIELDS = frozenset(
@@ -164,3 +165,18 @@ def member_set_language(*, member: Member, language: str) -> None:
         raise ValueError(language)
     member.language = language
     member.save(update_fields=["language"])
+
+
+def site_page_update(
+    *, page: SitePage, title_de: str, body_de: str, title_en: str, body_en: str
+) -> SitePage:
+    """Save a site page's texts, with each language's Markdown rendered and sanitised once."""
+    page.title_de = title_de.strip()
+    page.body_de = body_de
+    page.body_de_html = render_page_markdown(body_de) if body_de.strip() else ""
+    page.title_en = title_en.strip()
+    page.body_en = body_en
+    page.body_en_html = render_page_markdown(body_en) if body_en.strip() else ""
+    page.updated_at = timezone.now()
+    page.save()
+    return page

@@ -319,6 +319,9 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# A refused form (expired session, missing token) gets our own 403 page, in the member's language.
+CSRF_FAILURE_VIEW = "deliberation.views.csrf_failure"
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

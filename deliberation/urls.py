@@ -13,10 +13,17 @@ from deliberation.auth_views import (
 )
 from deliberation.forms import MemberAuthenticationForm, MemberPasswordResetForm
 from deliberation.login_guard import GuardedPasswordResetView
+from deliberation.models import SitePage
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    # The footer's pages, at the German addresses people expect of a German site.
+    *(
+        path(f"{slug}/", views.site_page, {"slug": slug}, name=slug)
+        for slug in SitePage.Slug.values
+    ),
     # gettext() for scripts (the live thread client), in the language of the request.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("profil/", views.profile, name="profile"),

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import lru_cache
+from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -15,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from deliberation import notifications as notices
 from deliberation import selectors, services
@@ -180,3 +182,30 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("The notification is marked as read."))
     return redirect("notifications")
+
+
+def site_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Impressum, privacy, accessibility or contact: the text staff wrote in the admin."""
+    page = selectors.site_page(slug=slug, language=translation.get_language() or "de")
+    return render(request, "deliberation/site_page.html", {"page": page})
+
+
+#: The favicon browsers and feed readers ask for at /favicon.ico, read once per process.
+_FAVICON = Path(__file__).resolve().parent / "static" / "deliberation" / "img" / "favicon.ico"
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes() -> bytes:
+    return _FAVICON.read_bytes()
+
+
+@require_GET
+@cache_control(max_age=7 * 86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers fetch whatever the page's <link rel=icon> says."""
+    return HttpResponse(_favicon_bytes(), content_type="image/vnd.microsoft.icon")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (an expired or missing CSRF token): our 403 page, saying what to do."""
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from deliberation.models import Member
 from forums.models import Forum, ForumGroupObjectPermission, ForumUserObjectPermission, Post
-from forums.permissions import MODERATE, can_moderate, checker_for, is_staff
+from forums.permissions import MODERATE, can_moderate, checker_for
 from moderation import permissions
 from moderation.models import SEVERITY, Appeal, Case, ModerationAction, PostNote, Reason
 
@@ -101,26 +102,6 @@ def queue_for_staff(*, user: Any) -> list[QueueItem]:
     if not permissions.can_view_queue(user, None):
         raise PermissionDenied
     return _queue(Case.objects.all())
-
-
-def open_case_count(member: Any) -> int:
-    """How many open cases wait in the queues ``member`` sees (for the navigation): one query.
-
-    Staff see every forum's cases; a moderator those of the forums they hold the moderate right
-    on, directly or through a group; everybody else 0 (no query for anonymous visitors).
-    """
-    if member is None or not member.is_authenticated or not member.is_active:
-        return 0
-    cases = Case.objects.filter(status=Case.Status.OPEN)
-    if not is_staff(member):
-        direct = ForumUserObjectPermission.objects.filter(
-            user=member, permission__codename=MODERATE
-        ).values("content_object_id")
-        through_groups = ForumGroupObjectPermission.objects.filter(
-            group__user=member, permission__codename=MODERATE
-        ).values("content_object_id")
-        cases = cases.filter(Q(forum_id__in=direct) | Q(forum_id__in=through_groups))
-    return cases.count()
 
 
 def case_reports(*, user: Any, case: Case) -> list[Any]:
@@ -241,3 +222,49 @@ def forum_moderators(*, forum: Forum) -> list[Member]:
         content_object=forum, permission__codename=MODERATE
     ).values("user_id")
     return list(Member.objects.filter(pk__in=ids, is_active=True).order_by("display_name"))
+
+
+@dataclass(frozen=True)
+class QueueLink:
+    """Where the navigation's "Moderation" link leads, and how many cases wait there."""
+
+    url: str
+    open_cases: int
+
+
+def queue_link(*, user: Any) -> QueueLink | None:
+    """The navigation's link to ``user``'s moderation queue, or None for a non-moderator: one query.
+
+    Staff get the queue of every forum. A moderator of forums (directly or through a group)
+    gets the queue of the one with the most open cases (the first by name when none has any),
+    and the count of open cases over all of them.
+    """
+    if not (user is not None and user.is_authenticated and user.is_active):
+        return None
+    if permissions.is_staff(user):
+        count = Case.objects.filter(status=Case.Status.OPEN).count()
+        return QueueLink(url=reverse("moderation:staff_queue"), open_cases=count)
+    direct = ForumUserObjectPermission.objects.filter(user=user, permission__codename=MODERATE)
+    through_groups = ForumGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=MODERATE
+    )
+    rows = list(
+        Forum.objects.filter(
+            Q(pk__in=direct.values("content_object_id"))
+            | Q(pk__in=through_groups.values("content_object_id"))
+        )
+        .annotate(
+            open_cases=Count(
+                "moderation_cases", filter=Q(moderation_cases__status=Case.Status.OPEN)
+            )
+        )
+        .order_by("-open_cases", "title", "pk")
+        .values_list("slug", "open_cases")
+    )
+    if not rows:
+        return None
+    slug = rows[0][0]
+    return QueueLink(
+        url=reverse("moderation:queue", kwargs={"slug": slug}),
+        open_cases=sum(count for _slug, count in rows),
+    )

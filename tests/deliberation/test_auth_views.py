@@ -70,8 +70,15 @@ def test_the_email_address_is_case_insensitive_at_login(client, alice):
 def test_a_wrong_password_shows_an_error_and_starts_no_session(english, alice):
     response = english.post(reverse("login"), {"username": alice.email, "password": "wrong-one"})
     assert response.status_code == 200
-    assert "Please enter a correct" in response.content.decode()
+    assert "The e-mail address or password is wrong." in response.content.decode()
     assert SESSION_KEY not in english.session
+
+
+def test_an_unknown_address_gets_the_same_error_as_a_wrong_password(english, alice):
+    wrong_password = english.post(reverse("login"), {"username": alice.email, "password": "x"})
+    unknown = english.post(reverse("login"), {"username": "nobody@example.org", "password": "x"})
+    assert "The e-mail address or password is wrong." in unknown.content.decode()
+    assert "The e-mail address or password is wrong." in wrong_password.content.decode()
 
 
 def test_the_login_error_is_in_german_for_a_german_browser(client, alice):
@@ -82,7 +89,7 @@ def test_the_login_error_is_in_german_for_a_german_browser(client, alice):
     )
     body = response.content.decode()
     assert response.headers["Content-Language"] == "de"
-    assert "Beide Felder berücksichtigen die Groß-/Kleinschreibung." in body  # Django's German
+    assert "E-Mail-Adresse oder Passwort ist falsch." in body
     assert 'role="alert"' in body
     assert SESSION_KEY not in client.session
 

@@ -171,3 +171,17 @@ def test_seed_demo_refuses_to_run_in_production(settings, no_app_hooks):
     with pytest.raises(CommandError, match="refuses to run in production"):
         command("seed_demo")
     assert not Member.objects.exists()
+
+
+def test_seed_demo_says_which_demo_login_has_the_english_interface(no_app_hooks):
+    out, _err = command("seed_demo")
+    lines = {line.split()[0]: line for line in out.splitlines() if "@demo.example.org" in line}
+    assert lines[demo.MEMBER_2].endswith("interface in English")  # Ben
+    assert lines[demo.MEMBER].endswith("interface in German")  # Anna
+    assert sum(line.endswith("interface in English") for line in lines.values()) == 1
+
+
+def test_seed_demo_fills_the_footers_pages_with_marked_demo_text(no_app_hooks, client):
+    command("seed_demo")
+    body = client.get("/barrierefreiheit/").content.decode()
+    assert "Demo-Text." in body and "Schlichtungsverfahren" in body

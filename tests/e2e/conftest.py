@@ -208,7 +208,14 @@ def login_fixture() -> Callable[..., None]:
 
 
 def set_language(page: Any, code: str) -> None:
-    """Switch the language with the header's language switch; a member's choice is saved."""
+    """Switch the language with the header's language switch; a member's choice is saved.
+
+    On a phone the switch is in the header's menu: it is opened first.
+    """
+    menu_button = page.locator("[data-menu-button]")
+    closed = menu_button.count() and menu_button.get_attribute("aria-expanded") != "true"
+    if closed and menu_button.is_visible():
+        menu_button.click()
     with page.expect_navigation():
         page.click(f".lang-switch button[value={code}]")
     actual = page.get_attribute("html", "lang")

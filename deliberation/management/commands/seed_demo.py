@@ -17,6 +17,7 @@ from django.db import transaction
 
 from deliberation import services
 from deliberation.demo import DEMO_PASSWORD, DEMO_PEOPLE, DemoPerson
+from deliberation.demo_pages import seed_site_pages
 from deliberation.models import District, Member
 
 #: Apps whose ``<app>.demo.seed(*, stdout)`` runs after the members exist, in this order.
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run in production (DJANGO_PRODUCTION=1).")
         with transaction.atomic():
             rows = [(role, *_ensure(person)) for role, person in DEMO_PEOPLE.items()]
+            seed_site_pages(stdout=self.stdout)
         for label in DEMO_APPS:
             self._seed_app(label)
         self._print_logins(rows)
@@ -51,8 +53,11 @@ class Command(BaseCommand):
         )
         for role, member, created in rows:
             state = "created" if created else "exists"
+            # The interface language of the login, so a tester knows which one shows English.
+            language = "English" if member.language == "en" else "German"
             self.stdout.write(
-                f"  {role:<10} {member.email:<{width}}  {member.display_name} ({state})"
+                f"  {role:<10} {member.email:<{width}}  {member.display_name} ({state}),"
+                f" interface in {language}"
             )
         self.stdout.write(f"  log in at {settings.SITE_URL}/anmelden/")
 

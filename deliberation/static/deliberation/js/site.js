@@ -1,0 +1,107 @@
+/* Mitmachen: the page shell's script, on every page (deferred; no inline code, CSP-compatible).
+ *
+ * window.Mitmachen.announce(text): speak a short message through the page's one polite live
+ * region (#live-announcer in base.html). Messages arriving within BATCH_MS are read as one
+ * announcement; the same text is never read twice in a row: an announcement equal to the one
+ * still in the region is dropped. The region is emptied QUIET_MS after it spoke, so the same text
+ * can be announced again later.
+ *
+ * window.Mitmachen.initMenu(): the header's menu button below 600 px (aria-expanded, Escape closes
+ * and returns focus to the button). Without scripts the navigation simply stays open.
+ */
+(function () {
+  "use strict";
+
+  var Mitmachen = (window.Mitmachen = window.Mitmachen || {});
+
+  // --- announcements ---------------------------------------------------------------------------
+  var BATCH_MS = 1000;
+  var QUIET_MS = 5000;
+  var pending = [];
+  var batchTimer = null;
+  var quietTimer = null;
+  var spoken = "";
+
+  function announcer() {
+    return document.getElementById("live-announcer");
+  }
+
+  function flush() {
+    batchTimer = null;
+    var text = pending.join(" ");
+    pending = [];
+    var region = announcer();
+    if (!region || !text || text === spoken) {
+      return;
+    }
+    spoken = text;
+    // Empty first, then set on the next frame: screen readers notice a change of content.
+    region.textContent = "";
+    window.setTimeout(function () {
+      region.textContent = text;
+    }, 50);
+    if (quietTimer) {
+      window.clearTimeout(quietTimer);
+    }
+    quietTimer = window.setTimeout(function () {
+      quietTimer = null;
+      spoken = "";
+      region.textContent = "";
+    }, QUIET_MS);
+  }
+
+  Mitmachen.announce = function (text) {
+    text = String(text == null ? "" : text).replace(/\s+/g, " ").trim();
+    if (!text) {
+      return;
+    }
+    if (pending.indexOf(text) === -1) {
+      pending.push(text);
+    }
+    if (!batchTimer) {
+      batchTimer = window.setTimeout(flush, BATCH_MS);
+    }
+  };
+
+  // --- the header's menu button ----------------------------------------------------------------
+  Mitmachen.initMenu = function () {
+    var button = document.querySelector("[data-menu-button]");
+    if (!button || button.hasAttribute("data-menu-ready")) {
+      return; // no menu, or wired already (a second call must not toggle twice per click)
+    }
+    button.setAttribute("data-menu-ready", "");
+    var menu = document.getElementById(button.getAttribute("aria-controls"));
+    if (!menu) {
+      return;
+    }
+
+    function setOpen(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("is-open", open);
+    }
+
+    button.addEventListener("click", function () {
+      setOpen(button.getAttribute("aria-expanded") !== "true");
+    });
+    function closeOnEscape(event) {
+      if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") {
+        return;
+      }
+      // Only where the button is shown (below 600 px); on wide screens the menu is always open.
+      if (button.offsetParent === null) {
+        return;
+      }
+      event.preventDefault();
+      setOpen(false);
+      button.focus();
+    }
+    button.addEventListener("keydown", closeOnEscape);
+    menu.addEventListener("keydown", closeOnEscape);
+  };
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", Mitmachen.initMenu);
+  } else {
+    Mitmachen.initMenu();
+  }
+})();
