@@ -105,33 +105,9 @@
   }
 
   // --- the page's live region ---------------------------------------------------------------------
-  // The page shell (deliberation/static/deliberation/js/site.js) provides one polite region,
-  // #live-announcer, and window.Mitmachen.announce(text), which batches and never repeats. Where
-  // the shell's script is not on the page, this minimal stand-in of the same names is used.
-  window.Mitmachen = window.Mitmachen || {};
-  if (typeof window.Mitmachen.announce !== "function") {
-    window.Mitmachen.announce = (function () {
-      var region = document.getElementById("live-announcer");
-      if (!region) {
-        region = el("div", { id: "live-announcer", "class": "live-announcer visually-hidden",
-          "aria-live": "polite" });
-        document.body.appendChild(region);
-      }
-      var batch = [];
-      var timer = null;
-      return function (text) {
-        text = String(text || "").trim();
-        if (!text || batch.indexOf(text) !== -1) { return; }
-        batch.push(text);
-        if (timer) { return; }
-        timer = window.setTimeout(function () {
-          timer = null;
-          region.textContent = batch.join(" ");
-          batch = [];
-        }, 150);
-      };
-    }());
-  }
+  // The page shell (deliberation/static/deliberation/js/site.js, loaded first by base.html)
+  // provides the one polite region, #live-announcer, and Mitmachen.announce(text): batched, never
+  // repeated.
   function announce(text) { window.Mitmachen.announce(text); }
 
   // Connection state: a quiet line, shown only when something is wrong; announced once per change.

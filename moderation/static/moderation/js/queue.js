@@ -31,42 +31,8 @@
 
   // --- announcing ------------------------------------------------------------------------------
 
-  // site.js (the page shell) provides window.Mitmachen.announce, which batches and never repeats,
-  // into the page's one polite region #live-announcer. Until it is there, this fallback writes to
-  // the same region (made once, now, if base.html has none yet).
-  var fallbackRegion = null;
-  var lastAnnounced = "";
-
-  function fallbackAnnounce(message) {
-    if (!message || message === lastAnnounced) {
-      return;
-    }
-    lastAnnounced = message;
-    if (!fallbackRegion) {
-      fallbackRegion = document.getElementById("live-announcer");
-    }
-    fallbackRegion.textContent = message;
-    window.setTimeout(function () {
-      if (lastAnnounced === message) {
-        lastAnnounced = "";
-      }
-    }, 1500);
-  }
-
-  if (!(window.Mitmachen && typeof window.Mitmachen.announce === "function")) {
-    if (!document.getElementById("live-announcer")) {
-      var region = document.createElement("div");
-      region.id = "live-announcer";
-      region.className = "live-announcer visually-hidden";
-      region.setAttribute("role", "status");
-      region.setAttribute("aria-live", "polite");
-      region.setAttribute("aria-atomic", "true");
-      document.body.appendChild(region);
-    }
-    window.Mitmachen = window.Mitmachen || {};
-    window.Mitmachen.announce = fallbackAnnounce;
-  }
-
+  // site.js (the page shell, loaded first by base.html) provides Mitmachen.announce: the page's
+  // one polite region #live-announcer, batched, never repeated.
   function announce(message) {
     window.Mitmachen.announce(message);
   }
