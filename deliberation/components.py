@@ -40,6 +40,23 @@ COLOUR_TOKENS = [
     "info-wash",
 ]
 
+#: The spacing and type scales of site.css: (step, size).
+SPACE_TOKENS = [
+    ("1", "0.25rem"),
+    ("2", "0.5rem"),
+    ("3", "0.75rem"),
+    ("4", "1rem"),
+    ("5", "1.5rem"),
+    ("6", "2.5rem"),
+]
+TEXT_TOKENS = [
+    ("sm", "0.875rem"),
+    ("base", "1rem"),
+    ("lg", "1.125rem"),
+    ("xl", "1.35rem"),
+    ("2xl", "1.75rem"),
+]
+
 
 @dataclass(frozen=True)
 class Component:
@@ -152,5 +169,10 @@ def components(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "deliberation/components.html",
-        {"sections": sections, "colour_tokens": COLOUR_TOKENS},
+        {
+            "sections": sections,
+            "colour_tokens": COLOUR_TOKENS,
+            "space_tokens": SPACE_TOKENS,
+            "text_tokens": TEXT_TOKENS,
+        },
     )

@@ -120,7 +120,7 @@ def test_an_empty_report_comes_back_with_a_summary_that_links_to_the_reason(post
     assert response.status_code == 200
     html = response.content.decode()
     assert summary_links(html) == [
-        ("id_reason_0", "Why are you reporting this post?: Please choose a reason.")
+        ("id_reason_0", "Why are you reporting this post? – Please choose a reason.")
     ]
     page = Elements(html)
     # The link's target exists, and the summary is the element that takes focus on load.
@@ -148,7 +148,7 @@ def test_each_field_error_links_to_a_field_that_is_invalid_and_described_by_its_
     html = response.content.decode()
     links = summary_links(html)
     assert [target for target, _text in links] == ["id_display_name", "id_language"]
-    assert links[0][1] == "Display name: This field is required."
+    assert links[0][1] == "Display name – This field is required."
     page = Elements(html)
     for target, _text in links:
         _tag, attrs = page.by_id(target)
