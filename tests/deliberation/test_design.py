@@ -247,8 +247,16 @@ def test_an_empty_forum_says_how_to_start_the_first_thread(alice):
     page = Elements(html)
     assert page.with_class("empty-state")
     assert "No threads yet." in html
+    assert "Start the first thread with the button above" in html
     create = reverse("forums:thread_create", args=[forum.slug])
-    assert f'<a class="button button--secondary" href="{create}">' in html
+    assert f'<a class="button" href="{create}">' in html
+
+
+def test_an_empty_forum_tells_a_reader_who_may_not_post_what_to_expect(alice):
+    forum = factories.make_forum(title="Zu", slug="zu", state="closed")
+    html = client_for(alice).get(forum.get_absolute_url()).content.decode()
+    assert "When a thread is started here" in html
+    assert reverse("forums:thread_create", args=[forum.slug]) not in html
 
 
 def test_no_notifications_is_an_empty_state_with_a_next_step(alice):
