@@ -83,7 +83,7 @@ def test_the_login_error_is_in_german_for_a_german_browser(client, alice):
     body = response.content.decode()
     assert response.headers["Content-Language"] == "de"
     assert "Beide Felder berücksichtigen die Groß-/Kleinschreibung." in body  # Django's German
-    assert 'role="alert"' in body
+    assert 'class="error-summary"' in body  # takes focus on load (site.js): read at once
     assert SESSION_KEY not in client.session
 
 
