@@ -21,6 +21,10 @@
         return;
       }
       event.preventDefault();
+      var details = field.closest("details");
+      if (details) {
+        details.open = true; // a field in a folded moderation action
+      }
       var holder = field.closest("fieldset, .field") || field;
       holder.scrollIntoView({ block: "start" });
       field.focus({ preventScroll: true });
