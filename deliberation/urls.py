@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
-from deliberation import views
+from deliberation import components, views
 from deliberation.auth_views import (
     MemberLogoutView,
     MemberPasswordResetConfirmView,
@@ -30,6 +30,8 @@ urlpatterns = [
     path("benachrichtigungen/", views.notifications, name="notifications"),
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
     path("sprache/", views.set_language, name="set_language"),
+    # The design system's components (staff only; linked from no public page).
+    path("komponenten/", components.components, name="components"),
     path(
         "anmelden/",
         auth_views.LoginView.as_view(authentication_form=MemberAuthenticationForm),

@@ -369,7 +369,7 @@ def test_a_mute_with_bad_input_is_refused_and_changes_nothing(forum, bob, modera
         data,
         follow=True,
     )
-    assert 'class="error"' in response.content.decode()
+    assert 'class="notice notice--error"' in response.content.decode()
     assert not Mute.objects.exists()
 
 
@@ -492,7 +492,7 @@ def test_a_case_claimed_by_another_moderator_cannot_be_closed_by_me(case, modera
         {"reason": Reason.NO_VIOLATION},
         follow=True,
     )
-    assert 'class="error"' in response.content.decode()
+    assert 'class="notice notice--error"' in response.content.decode()
     case.refresh_from_db()
     assert case.status == Case.Status.OPEN
 
