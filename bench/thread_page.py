@@ -35,6 +35,12 @@ def main() -> None:
     parser.add_argument("--posts", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=25)
     parser.add_argument("--serve", action="store_true", help="answer timing commands on stdin")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="instead of timing, profile --repeat requests of the longest thread's first page "
+        "with cProfile into FILE (read it with python -m pstats FILE)",
+    )
     args = parser.parse_args()
 
     import django
@@ -125,6 +131,17 @@ def main() -> None:
             html.count('id="post-'),
             len(html.encode()),
         )
+    if args.profile:
+        import cProfile
+
+        url = max((p for p in pages if p[1] == "first"), key=lambda p: p[0])[2]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.repeat):
+            get_bytes(url)
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+        return
     if args.serve:
         ready = [
             {

@@ -190,6 +190,7 @@ def _thread_page(
             "reply_form": reply_form,
             "reply_target": reply_target,
             "reply_target_excerpt": selectors.excerpt(reply_target) if reply_target else "",
+            "post_labels": selectors.post_labels(),
         },
         status=status,
     )
