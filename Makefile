@@ -36,7 +36,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # Every suite; one or several: make bench BENCH_ARGS="--suite connect" (fanout, fanout-redis,
-# connect, page), a small version of each: BENCH_ARGS=--quick. docs/PERFORMANCE.md has the rest.
+# connect, page, page-machina), a small version of each: BENCH_ARGS=--quick. docs/PERFORMANCE.md has the rest.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

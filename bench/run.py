@@ -11,6 +11,9 @@ run and printed as ratios beside issue #8's targets:
 - ``connect``: 500, 1,000 and 2,000 clients opening one thread at 100 and 200 connects/s over two
   processes, against the raw server's same burst and a lone connect (``bench/connect_burst.py``).
 - ``page``: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
+- ``page-machina``: the thread page against django-machina's topic page (50 posts of a 1,000-post
+  thread; three alternating runs), machina in a virtual environment of its own that the suite
+  builds under ``var/bench/`` (``bench/page_machina.py``).
 
 Servers run pinned to CPU 0, the load client to CPU 1. The Redis suites create (and drop) a
 PostgreSQL database of their own and use a key prefix of their own on the local Redis. Writes
@@ -38,7 +41,7 @@ RESULTS = ROOT / "bench" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import connect_burst, fanout_one, fanout_redis  # noqa: E402
+from bench import connect_burst, fanout_one, fanout_redis, page_machina  # noqa: E402
 from bench.common import (  # noqa: E402
     BENCH,
     SERVER_CPU,
@@ -53,7 +56,7 @@ from bench.common import (  # noqa: E402
     table_header,
 )
 
-SUITES = ("fanout", "fanout-redis", "connect", "page")
+SUITES = ("fanout", "fanout-redis", "connect", "page", "page-machina")
 SERVERS = ("raw", "tutorial", "ours")
 #: Suite options whose default depends on ``--quick`` (None on the command line: not given).
 FULL = {
@@ -63,6 +66,8 @@ FULL = {
     "ramp_seconds": 4.0,
     "repeat": 3,
     "page_posts": [10, 100, 1000],
+    "page_runs": 3,
+    "page_repeat": 25,
     "redis_clients": [1000, 2000],
     "redis_seconds": 10.0,
     "burst_clients": [500, 1000, 2000],
@@ -76,6 +81,8 @@ QUICK = {
     "ramp_seconds": 2.0,
     "repeat": 1,
     "page_posts": [10, 100],
+    "page_runs": 2,
+    "page_repeat": 3,
     "redis_clients": [500],
     "redis_seconds": 4.0,
     "burst_clients": [500],
@@ -178,6 +185,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
             lines.append(note)
     elif page:
         lines.append(f"Thread page: {page.get('error')}")
+    against = results.get("page-machina")
+    if against:
+        lines += ["", *page_machina.report(against)]
     timings = results.get("suite_seconds") or {}
     if timings:
         lines.append("")
@@ -279,6 +289,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     page = parser.add_argument_group("page")
     page.add_argument("--page-posts", type=int, nargs="+", help="default 10 100 1000")
     page.add_argument("--no-page", action="store_true", help="same as leaving out --suite page")
+    page.add_argument(
+        "--page-runs", type=int, help="alternating runs of ours and machina (3; quick: 2)"
+    )
+    page.add_argument("--page-repeat", type=int, help="requests per run (25; quick: 3)")
     args = parser.parse_args(argv)
     for name, value in (QUICK if args.quick else FULL).items():
         if getattr(args, name) is None:
@@ -289,8 +303,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.no_page:
         suites = [s for s in suites if s != "page"]
     args.suite = suites
-    if args.repeat < 1 or args.lone < 1 or args.processes < 1:
-        parser.error("--repeat, --lone and --processes must be at least 1")
+    if min(args.repeat, args.lone, args.processes, args.page_runs, args.page_repeat) < 1:
+        parser.error(
+            "--repeat, --lone, --processes, --page-runs and --page-repeat must be at least 1"
+        )
     if args.pin and (shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
         print("taskset or a second CPU is missing: running unpinned", file=sys.stderr)
         args.pin = False
@@ -329,6 +345,12 @@ def main() -> None:
             suite_started = time.monotonic()
             results["thread_page"] = thread_page(args, scratch, base_env(scratch, "", None))
             results["suite_seconds"]["page"] = round(time.monotonic() - suite_started, 1)
+        if "page-machina" in args.suite:
+            suite_started = time.monotonic()
+            results["page-machina"] = page_machina.run_suite(
+                args, scratch, base_env(scratch, "", None)
+            )
+            results["suite_seconds"]["page-machina"] = round(time.monotonic() - suite_started, 1)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results["seconds"] = round(time.time() - started, 1)

@@ -6,6 +6,10 @@ first and the last page of each with Django's test client in-process, as a signe
 Queries are counted with ``CaptureQueriesContext``; time is the fastest of ``--repeat`` requests
 (median reported too), taken round-robin over the pages after every page was visited once (so the
 one-off "mark as read" write is not timed). Prints JSON.
+
+With ``--serve`` it prints the queries and size of every page as one JSON line and then answers
+timing commands on stdin (``bench/pagework.py``): the ``page-machina`` suite alternates them with
+django-machina's worker.
 """
 
 from __future__ import annotations
@@ -23,13 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deliberation.settings")
 
-AUTHORS = 20
+from bench.pagework import AUTHORS, answer, post_body, serve  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=25)
+    parser.add_argument("--serve", action="store_true", help="answer timing commands on stdin")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="instead of timing, profile --repeat requests of the longest thread's first page "
+        "with cProfile into FILE (read it with python -m pstats FILE)",
+    )
     args = parser.parse_args()
 
     import django
@@ -64,15 +75,10 @@ def main() -> None:
         slug="seitenmessung",
         visibility=Forum.Visibility.MEMBERS,
     )
-    paragraph = (
-        "Die **Mietpreisbremse** wirkt nur, wenn sie kontrolliert wird. Wir schlagen vor, "
-        "[die Bezirksämter](https://example.org/mieten) personell zu stärken:\n\n"
-        "- mehr Prüfstellen\n- eine Meldestelle für Mieterinnen und Mieter\n"
-    )
     threads = {}
     for count in args.posts:
         thread = services.thread_create(
-            actor=authors[0], forum=forum, title=f"{count} Beiträge", body=paragraph
+            actor=authors[0], forum=forum, title=f"{count} Beiträge", body=post_body(0)
         )
         created = []
         for i in range(1, count):
@@ -80,7 +86,7 @@ def main() -> None:
             post, _ = services.post_create(
                 actor=authors[i % AUTHORS],
                 thread=thread,
-                body=f"Beitrag {i}. {paragraph}",
+                body=post_body(i),
                 client_id=f"page-{count}-{i}",
                 reply_to_id=reply_to,
             )
@@ -93,11 +99,14 @@ def main() -> None:
     client.force_login(viewer)
     per_page = selectors.POSTS_PER_PAGE
 
-    def get(url: str) -> str:
+    def get_bytes(url: str) -> bytes:
         response = client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
-        return response.content.decode()
+        return response.content
+
+    def get(url: str) -> str:
+        return get_bytes(url).decode()
 
     pages = []
     for count, thread in threads.items():
@@ -117,7 +126,39 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             html = get(url)
         # Read now: the next request's request_started signal clears the connection's log.
-        captured[url] = ([q["sql"] for q in queries.captured_queries], html.count('id="post-'))
+        captured[url] = (
+            [q["sql"] for q in queries.captured_queries],
+            html.count('id="post-'),
+            len(html.encode()),
+        )
+    if args.profile:
+        import cProfile
+
+        url = max((p for p in pages if p[1] == "first"), key=lambda p: p[0])[2]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.repeat):
+            get_bytes(url)
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+        return
+    if args.serve:
+        ready = [
+            {
+                "thread_posts": count,
+                "page_label": label,
+                "url": url,
+                "posts_shown": shown,
+                "post_ids_in_html": captured[url][1],
+                "queries": len(captured[url][0]),
+                "bytes": captured[url][2],
+                "sql": [q[:300] for q in captured[url][0]],
+            }
+            for count, label, url, shown in pages
+        ]
+        answer({"ready": True, "per_page": per_page, "pages": ready})
+        serve(get_bytes)
+        return
     # Round-robin over the pages, so that drift in the machine's load hits every page alike.
     times: dict[str, list[float]] = {url: [] for _c, _l, url, _s in pages}
     for _ in range(args.repeat):
@@ -127,7 +168,7 @@ def main() -> None:
             times[url].append((time.perf_counter() - started) * 1000)
     rows = []
     for count, label, url, shown in pages:
-        sql, rendered = captured[url]
+        sql, rendered, _size = captured[url]
         # The minimum is the cost of the page itself; the median adds what else ran on the core
         # (these machines are shared). Ratios use the minimum; both are reported.
         ms = min(times[url])

@@ -196,6 +196,7 @@ def _thread_page(
             "badge_labels": {
                 str(code): str(label) for code, label in Member.Affiliation.choices if code
             },
+            "post_labels": selectors.post_labels(),
         },
         status=status,
     )

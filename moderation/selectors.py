@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from deliberation.models import Member
 from forums.models import Forum, ForumGroupObjectPermission, ForumUserObjectPermission, Post
@@ -268,3 +269,21 @@ def queue_link(*, user: Any) -> QueueLink | None:
         url=reverse("moderation:queue", kwargs={"slug": slug}),
         open_cases=sum(count for _slug, count in rows),
     )
+
+
+def present_post_links(posts: list[Post], url_maker: Any) -> None:
+    """What ``moderation/_post_links.html`` shows on the thread page, once per page of posts.
+
+    Registered with ``forums.selectors.register_post_presenter``: sets ``report_url``,
+    ``report_label``, ``moderate_url`` and ``moderate_label`` (the template decides which show).
+    Precondition: ``forums.selectors.annotate_post_presentation`` set ``author_name``.
+    """
+    report_url = url_maker("moderation:report")
+    moderate_url = url_maker("moderation:post")
+    report_label = gettext("Report the post by %(name)s")
+    moderate_label = gettext("Moderate the post by %(name)s")
+    for post in posts:
+        post.report_url = report_url(post.pk)
+        post.moderate_url = moderate_url(post.pk)
+        post.report_label = report_label % {"name": post.author_name}
+        post.moderate_label = moderate_label % {"name": post.author_name}

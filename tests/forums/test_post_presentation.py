@@ -1,0 +1,80 @@
+"""The thread page's URLs, texts and times, computed once per page, equal what the post template's
+own tags (``{% url %}``, ``{% blocktranslate %}``, ``|date``) give for the same post."""
+
+from __future__ import annotations
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone, translation
+
+from forums import selectors, services
+from forums.models import Post
+from tests.factories import make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+#: What the post template (and moderation/_post_links.html) wrote with tags, one field a line.
+TAGS = Template(
+    "{% load i18n %}"
+    "{% url 'forums:post_agree' post.pk %}\n"
+    "{% url 'forums:post_edit' post.pk %}\n"
+    "{% url 'forums:post_delete' post.pk %}\n"
+    "{% if post.reply_to_id %}{% url 'forums:post' post.reply_to_id %}{% endif %}\n"
+    "{% blocktranslate with name=post.author.display_name|default:_('Deleted account') %}"
+    "Reply to {{ name }}{% endblocktranslate %}\n"
+    "{% blocktranslate count counter=post.reaction_count|default:0 %}{{ counter }} agreement"
+    "{% plural %}{{ counter }} agreements{% endblocktranslate %}\n"
+    "{{ post.created_at|date:'c' }}\n"
+    '{{ post.created_at|date:"SHORT_DATETIME_FORMAT" }}\n'
+    "{% url 'moderation:report' post.pk %}\n"
+    "{% blocktranslate with name=post.author.display_name|default:_('Deleted account') %}"
+    "Report the post by {{ name }}{% endblocktranslate %}\n"
+    "{% url 'moderation:post' post.pk %}\n"
+    "{% blocktranslate with name=post.author.display_name|default:_('Deleted account') %}"
+    "Moderate the post by {{ name }}{% endblocktranslate %}"
+)
+ATTRIBUTES = Template(
+    "{{ post.agree_url }}\n{{ post.edit_url }}\n{{ post.delete_url }}\n{{ post.reply_to_url }}\n"
+    "{{ post.reply_label }}\n{{ post.agree_total_label }}\n{{ post.created_iso }}\n"
+    "{{ post.created_display }}\n{{ post.report_url }}\n{{ post.report_label }}\n"
+    "{{ post.moderate_url }}\n{{ post.moderate_label }}"
+)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_presented_urls_texts_and_times_equal_what_the_tags_give(alice, bob, mo, language):
+    thread = make_thread(author=bob)
+    parent = make_post(thread, author=bob, body="Wer prüft die Mieten?")
+    make_post(thread, author=alice, body="Die Bezirke.", reply_to_id=parent.pk)
+    gone = make_post(thread, author=mo, body="Ich gehe.")
+    Post.objects.filter(pk=gone.pk).update(author=None)  # as when an account is deleted
+    services.reaction_toggle(actor=alice, post=parent)
+    services.reaction_toggle(actor=mo, post=parent)
+
+    with translation.override(language), timezone.override("America/New_York"):
+        posts = list(selectors.thread_posts(user=alice, thread=thread, is_moderator=False))
+        selectors.annotate_posts_for_viewer(
+            posts, user=alice, is_moderator=False, can_participate=True
+        )
+        assert len(posts) == 4
+        for post in posts:
+            context = Context({"post": post})
+            assert ATTRIBUTES.render(context) == TAGS.render(context)
+        by_pk = {p.pk: p for p in posts}
+    # The cases the comparison covers, so that it cannot pass on empty values.
+    assert by_pk[gone.pk].author_name == (
+        "Gelöschter Zugang" if language == "de" else "Deleted account"
+    )
+    assert by_pk[parent.pk].agree_total_label.startswith("2 ")
+    assert all(p.reply_to_url == "" for p in posts if not p.reply_to_id)
+    assert any(p.reply_to_url.startswith("/") for p in posts)
+
+
+def test_the_page_gives_the_fixed_texts_in_the_members_language():
+    with translation.override("de"):
+        german = selectors.post_labels()
+    with translation.override("en"):
+        english = selectors.post_labels()
+    assert english["agree"] == "Agree"
+    assert german["agree"] == "Zustimmen"
+    assert all(german[key] for key in english)
