@@ -18,7 +18,7 @@ from typing import Any
 
 from deliberation import clock
 from deliberation.livework import reads
-from deliberation.socket_auth import session_expiry
+from deliberation.socket_auth import connect_session_expiry, session_expiry
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ class SessionWatchMixin:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or self._session_watch is not None:
             return
-        if expires is _UNREAD:
+        if expires is _UNREAD and "session_expires" in self.scope:
+            # Read with the session by the connect's auth middleware moments ago.
+            expires = connect_session_expiry(self.scope)
+        elif expires is _UNREAD:
             # The first read is awaited here, so a socket's connect costs its query up front
             # and never in the middle of a later frame.
             expires = await reads(session_expiry)(self.scope)

@@ -21,13 +21,14 @@ from typing import Any
 from channels.auth import AuthMiddleware as BaseAuthMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, get_user
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
-from django.db.models import Exists
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.crypto import constant_time_compare
 
-from deliberation import clock
+from deliberation import clock, rawrows
 from deliberation.livework import reads
 from deliberation.models import Member
 
@@ -54,11 +55,34 @@ def member_behind(scope: dict[str, Any]) -> Member | AnonymousUser | None:
         if not fresh.is_authenticated or fresh.pk != user.pk or not fresh.is_active:
             return None
         return fresh
-    alive = Session.objects.filter(session_key=key, expire_date__gt=clock.now())
-    fresh = Member.objects.filter(pk=user.pk, is_active=True).filter(Exists(alive)).first()
+    fresh = _active_member_with_session(user.pk, key)
     if fresh is None or not _hash_verifies(session.get(HASH_SESSION_KEY), fresh):
         return None
     return fresh
+
+
+def _active_member_with_session(member_id: Any, key: str) -> Member | None:
+    """The active member ``member_id`` if the session ``key`` is alive: one query of SQL kept
+    compiled (:mod:`deliberation.rawrows`; every heartbeat of every socket asks this)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    members = rawrows.reader(Member, connection)
+    quote = connection.ops.quote_name
+    sessions = quote(Session._meta.db_table)
+    sql = (
+        f"SELECT {members.columns('m')} FROM {quote(members.table)} m"  # noqa: S608
+        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}"
+        f" AND EXISTS (SELECT 1 FROM {sessions} s"
+        f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member_id, key, _now_param(connection)])
+        row = cursor.fetchone()
+    return None if row is None else members.build(row)
+
+
+def _now_param(connection: Any) -> Any:
+    """Now, as the database compares it with a ``DateTimeField`` (SQLite stores text)."""
+    return connection.ops.adapt_datetimefield_value(clock.now())
 
 
 def session_expiry(scope: dict[str, Any]) -> datetime | None:
@@ -93,9 +117,81 @@ def _hash_verifies(session_hash: str | None, member: Member) -> bool:
 
 @reads
 def _user_of(scope: dict[str, Any]) -> Any:
+    if settings.SESSION_ENGINE == _DB_ENGINE:
+        return _member_of_session(scope)
     from channels.auth import get_user
 
     return get_user.func(scope)
+
+
+def _member_of_session(scope: dict[str, Any]) -> Member | AnonymousUser:
+    """What channels' ``get_user`` answers, for the database session store, in two queries of
+    SQL kept compiled instead of two ORM queries (a connect burst is mostly this).
+
+    The session's row is read with its expiry, which the connect keeps in
+    ``scope["session_expires"]`` (see :func:`connect_session_expiry`), and its decoded data
+    fill the session object, so nothing loads it again. A session whose hash no longer
+    verifies gives an anonymous socket, as with ``get_user`` (which also deletes the session:
+    that write is left to the next HTTP request, not done on the read pool).
+    """
+    session = scope["session"]
+    key = session.session_key
+    if not key:
+        return AnonymousUser()
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    expire_date = Session._meta.get_field("expire_date")
+    sql = (
+        f"SELECT {quote('session_data')}, {quote('expire_date')}"  # noqa: S608
+        f" FROM {quote(Session._meta.db_table)}"
+        f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, _now_param(connection)])
+        row = cursor.fetchone()
+    if row is None:
+        session._session_cache = {}
+        scope["session_expires"] = None
+        return AnonymousUser()
+    data = session.decode(row[0])
+    session._session_cache = data
+    column = expire_date.get_col(Session._meta.db_table)
+    expires = row[1]
+    for converter in connection.ops.get_db_converters(column):
+        expires = converter(expires, column, connection)
+    scope["session_expires"] = expires
+    member_id, backend_path = data.get(SESSION_KEY), data.get(BACKEND_SESSION_KEY)
+    if member_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return AnonymousUser()
+    try:
+        member_id = Member._meta.pk.to_python(member_id)
+    except ValidationError:
+        return AnonymousUser()
+    member = _active_member(member_id, connection)
+    if member is None or not _hash_verifies(data.get(HASH_SESSION_KEY), member):
+        return AnonymousUser()
+    return member
+
+
+def _active_member(member_id: Any, connection: Any) -> Member | None:
+    members = rawrows.reader(Member, connection)
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {members.columns('m')} FROM {quote(members.table)} m"  # noqa: S608
+        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member_id])
+        row = cursor.fetchone()
+    return None if row is None else members.build(row)
+
+
+def connect_session_expiry(scope: dict[str, Any]) -> datetime | None:
+    """The session's expiry as the connect's auth middleware read it moments ago (taken once:
+    later checks read it anew), else as stored now (:func:`session_expiry`, a query)."""
+    if "session_expires" in scope:
+        return scope.pop("session_expires")
+    return session_expiry(scope)
 
 
 class AuthMiddleware(BaseAuthMiddleware):

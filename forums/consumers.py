@@ -44,7 +44,7 @@ from deliberation.livework import (
     writes,
 )
 from deliberation.session_watch import SessionWatchMixin
-from deliberation.socket_auth import member_behind, session_expiry
+from deliberation.socket_auth import connect_session_expiry, member_behind
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
 from forums.models import Forum, Thread
@@ -107,11 +107,15 @@ def _client_id(frame: dict[str, Any]) -> str:
     return value
 
 
-def _replayed(thread: Thread, after: int, user: Any, last: int) -> tuple[list[str], int]:
+def _replayed(
+    thread: Thread, after: int, user: Any, last: int, moderator: bool | None = None
+) -> tuple[list[str], int]:
     """The encoded events of ``thread`` after ``after`` as ``user`` may see them, and the
-    highest seq among them and ``last`` (sync side)."""
+    highest seq among them and ``last`` (sync side). ``moderator`` as for ``events_after``."""
     texts = []
-    for event in selectors.events_after(thread=thread, after=after, limit=REPLAY_LIMIT, user=user):
+    for event in selectors.events_after(
+        thread=thread, after=after, limit=REPLAY_LIMIT, user=user, moderator=moderator
+    ):
         texts.append(encode(event))
         last = max(last, int(event.get("seq", 0)))
     return texts, last
@@ -260,7 +264,7 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                 "forum": thread.forum_id,
                 "can_moderate": permissions.can_moderate(user, thread.forum),
                 "can_post": permissions.can_post_in_thread(user, thread),
-                "expires": session_expiry(self.scope) if user.is_authenticated else None,
+                "expires": connect_session_expiry(self.scope) if user.is_authenticated else None,
             }
 
     def _remember(self, user: Any, forum: Forum) -> None:
@@ -284,7 +288,7 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         # The socket was authorised by the connect's check and listens for revocations since;
         # only a move of the thread in between would go unseen, so that is compared here.
         user = self.scope.get("user") or AnonymousUser()
-        thread = Thread.objects.filter(pk=self.thread_id).first()
+        thread = permissions.thread_head(self.thread_id)
         if thread is None:
             raise Refused
         outcome = Outcome(recheck=thread.forum_id != info["forum"])
@@ -303,15 +307,28 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                 "heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
             }
         )
+        # The connect's check answered "moderator?" for this forum; a moved thread asks again.
+        moderator = None if outcome.recheck else info["can_moderate"]
         with permissions.grants_read_once():
-            self._replay(outcome, user, thread, after)
+            self._replay(outcome, user, thread, after, moderator=moderator)
         return outcome
 
-    def _replay(self, outcome: Outcome, user: Any, thread: Thread, after: int | None) -> None:
+    def _replay(
+        self,
+        outcome: Outcome,
+        user: Any,
+        thread: Thread,
+        after: int | None,
+        *,
+        moderator: bool | None = None,
+    ) -> None:
         """Append what a client at ``after`` misses, then ``synced`` (sync side)."""
         last = thread.last_seq
         outcome.replay_through = last
-        if after is None:
+        if after is None or after == last:
+            # Nothing to replay: the thread's head was read just now, and whatever is committed
+            # after it reaches the socket live (it joined the thread's group before this read).
+            # A conference's arrival is mostly such connects: no query for them.
             outcome.frames.append({"type": "synced", "thread": thread.pk, "seq": last})
             return
         if after > last or last - after > REPLAY_LIMIT:
@@ -324,7 +341,7 @@ class ThreadConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                 }
             )
             return
-        texts, last = _replayed(thread, after, user, last)
+        texts, last = _replayed(thread, after, user, last, moderator)
         outcome.texts.extend(texts)
         outcome.replay_through = last
         outcome.frames.append({"type": "synced", "thread": thread.pk, "seq": last})

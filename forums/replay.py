@@ -15,7 +15,14 @@ from forums.permissions import can_moderate, checker_for
 REPLAY_LIMIT = 500
 
 
-def events_after(*, thread: Thread, after: int, limit: int = REPLAY_LIMIT, user: Any) -> list[dict]:
+def events_after(
+    *,
+    thread: Thread,
+    after: int,
+    limit: int = REPLAY_LIMIT,
+    user: Any,
+    moderator: bool | None = None,
+) -> list[dict]:
     """The thread's events with ``seq > after``, oldest first, at most ``limit`` of them.
 
     Frames have the live frames' shape. Post events carry the post as it is now, for this
@@ -33,7 +40,8 @@ def events_after(*, thread: Thread, after: int, limit: int = REPLAY_LIMIT, user:
         .select_related("post__author", "post__reply_to__author")
         .order_by("seq")[:limit]
     )
-    moderator = can_moderate(user, thread.forum, checker=checker_for(user))
+    if moderator is None:
+        moderator = can_moderate(user, thread.forum, checker=checker_for(user))
     user_id = user.pk if user is not None and user.is_authenticated else None
     frames = []
     for row in rows:

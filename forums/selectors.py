@@ -571,9 +571,18 @@ def search_hits(posts: list[Post], *, query: str) -> list[SearchHit]:
 # --- event replay (written with forums.services; the implementation is in forums/replay.py) -----
 
 
-def events_after(*, thread: Thread, after: int, limit: int | None = None, user: Any) -> list[dict]:
+def events_after(
+    *,
+    thread: Thread,
+    after: int,
+    limit: int | None = None,
+    user: Any,
+    moderator: bool | None = None,
+) -> list[dict]:
     """The thread's events with ``seq > after`` in order, shaped like the live frames."""
     from forums.replay import REPLAY_LIMIT
     from forums.replay import events_after as replay
 
-    return replay(thread=thread, after=after, limit=limit or REPLAY_LIMIT, user=user)
+    return replay(
+        thread=thread, after=after, limit=limit or REPLAY_LIMIT, user=user, moderator=moderator
+    )

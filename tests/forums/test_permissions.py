@@ -252,3 +252,48 @@ def test_the_memo_ends_with_its_block_and_is_per_member_and_forum(gina, olga, sa
         services.forum_revoke(actor=sam, forum=forum, member=gina, right="view")
         assert permissions.can_view_forum(gina, forum)  # read once: documented
     assert not permissions.can_view_forum(gina, forum)
+
+
+# --- one query for a live frame: forums.permissions._thread_with_grants ------------------------
+
+
+@pytest.mark.parametrize("how", ["none", "direct", "group", "both", "anonymous", "staff"])
+def test_the_frames_single_query_reads_the_grants_the_orm_reads(
+    how, sam, django_assert_num_queries
+):
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    forum = services.forum_create(
+        actor=sam, title="Eingeladen", slug="eingeladen", visibility=Forum.Visibility.INVITED
+    )
+    thread = services.thread_create(actor=sam, forum=forum, title="Vertraulich", body="Text")
+    other = services.forum_create(actor=sam, title="Anderes", slug="anderes")
+    user = factories.make_staff() if how == "staff" else factories.make_member()
+    group = Group.objects.create(name="Rat")
+    if how in ("direct", "both"):
+        assign_perm(permissions.PARTICIPATE, user, forum)
+    if how in ("group", "both"):
+        user.groups.add(group)
+        assign_perm(permissions.MODERATE, group, forum)
+    assign_perm(permissions.MODERATE, user, other)  # a grant elsewhere counts for nothing here
+    if how == "anonymous":
+        user = AnonymousUser()
+    memo = {}
+    with django_assert_num_queries(1):
+        found = permissions._thread_with_grants(user, thread.pk, memo)
+    assert found == thread and found.forum == forum
+    assert (found.title, found.last_seq, found.forum.visibility) == (
+        thread.title,
+        thread.last_seq,
+        forum.visibility,
+    )
+    if how == "anonymous":
+        assert memo == {}
+    else:
+        assert memo == {(user.pk, forum.pk): permissions._read_grants(user, forum)}
+
+
+def test_a_frame_for_a_missing_thread_reads_one_query_and_finds_nothing(alice):
+    with permissions.grants_read_once(), pytest.raises(Http404):
+        permissions.access_thread(alice, 999_999)
