@@ -99,6 +99,18 @@ def olga(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language (German), whatever an earlier test activated:
+    Django's active translation is per thread and outlives a test that forgot to reset it."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploads of a test land in its own folder and never in the developer's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
