@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.formats import get_format, localize
+from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
@@ -42,6 +42,7 @@ from django.utils.translation import gettext, ngettext
 from deliberation.models import Member
 from forums.events import EXCERPT_CHARS, plain_excerpt
 from forums.models import Forum, Post, Reaction, Thread, ThreadVisit
+from forums.timeformat import post_time_format
 
 POSTS_PER_PAGE = 50
 THREADS_PER_PAGE = 30
@@ -337,19 +338,18 @@ def register_post_presenter(presenter: PostPresenter) -> None:
 
 
 def _time_formatter() -> Callable[[datetime], tuple[str, str]]:
-    """``created_at -> (ISO 8601, local short date and time)`` as ``|date:'c'`` and
-    ``|date:"SHORT_DATETIME_FORMAT"`` give them; the latter once per minute shown, unless the
-    format shows seconds."""
-    short = get_format("SHORT_DATETIME_FORMAT")
-    to_the_minute = not set(short) & set("crsuUv")
+    """``created_at -> (ISO 8601 in UTC, the post's time)`` as ``|utc|date:'c'`` and
+    ``|post_time`` (forums.timeformat) give them; the latter once per minute shown (its format
+    has no seconds, see ``forums.timeformat.SUPPORTED``)."""
+    post_format = post_time_format()
     shown: dict[datetime, str] = {}
 
     def times(value: datetime) -> tuple[str, str]:
         local = timezone.localtime(value)
-        key = local.replace(second=0, microsecond=0) if to_the_minute else local
+        key = local.replace(second=0, microsecond=0)
         if key not in shown:
-            shown[key] = date_format(local, short)
-        return local.isoformat(), shown[key]
+            shown[key] = date_format(local, post_format)
+        return value.astimezone(UTC).isoformat(), shown[key]
 
     return times
 
@@ -358,7 +358,8 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     """Set the URLs and per-post texts the post template shows, without ``{% url %}``,
     ``{% blocktranslate %}`` or date filters per post: ``agree_url``, ``edit_url``,
     ``delete_url``, ``reply_to_url``, ``author_name`` (the display name or "Deleted account"),
-    ``reply_label`` ("Reply to {name}"), ``agree_total_label`` ("{n} agreement(s)"),
+    ``agree_label`` ("Agree with the post by {name}"), ``reply_label`` ("Reply to {name}"),
+    ``agree_total_label`` ("{n} agreement(s)"),
     ``created_iso`` and ``created_display``; then what registered presenters add.
 
     Precondition: ``posts`` were fetched with ``select_related("author")``; call in the language
@@ -370,6 +371,7 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     permalink = _url_maker("forums:post")
     deleted_account = gettext("Deleted account")
     reply_to = gettext("Reply to %(name)s")
+    agree_with = gettext("Agree with the post by %(name)s")
     times = _time_formatter()
     totals: dict[int, str] = {}
     for post in posts:
@@ -380,6 +382,7 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
         post.reply_to_url = permalink(post.reply_to_id) if post.reply_to_id else ""
         name = post.author.display_name if post.author_id and post.author else ""
         post.author_name = name or deleted_account
+        post.agree_label = agree_with % {"name": post.author_name}
         post.reply_label = reply_to % {"name": post.author_name}
         count = post.reaction_count or 0
         if count not in totals:
