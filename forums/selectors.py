@@ -37,7 +37,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from deliberation.models import Member
 from forums.events import EXCERPT_CHARS, plain_excerpt
@@ -250,6 +250,7 @@ def annotate_posts_for_viewer(
     edit_after = timezone.now() - timedelta(seconds=settings.POST_EDIT_WINDOW_SECONDS)
     for post in posts:
         own = user.is_authenticated and post.author_id == user.pk
+        post.viewer_is_author = own
         alive = not post.is_deleted
         if not hasattr(post, "viewer_reacted"):
             post.viewer_reacted = post.pk in reacted
@@ -360,7 +361,12 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     ``delete_url``, ``reply_to_url``, ``author_name`` (the display name or "Deleted account"),
     ``agree_label`` ("Agree with the post by {name}"), ``reply_label`` ("Reply to {name}"),
     ``agree_total_label`` ("{n} agreement(s)"),
-    ``created_iso`` and ``created_display``; then what registered presenters add.
+    ``created_iso`` and ``created_display``; what ``{% if %}`` chains per post decided:
+    ``author_badge``, ``state_note`` and ``state_note_shown``, ``shows_moderation_note``,
+    ``body_lang`` and ``shown_body_html`` (empty where the viewer does not get the text),
+    ``reply_link_hidden`` and, for the "In reply to" line, ``reply_to_href``,
+    ``reply_to_author``, ``reply_to_lang`` and ``reply_to_quote``; then what registered presenters
+    add.
 
     Precondition: ``posts`` were fetched with ``select_related("author")``; call in the language
     and time zone of the page (the texts are translated and the times converted here).
@@ -372,6 +378,19 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     deleted_account = gettext("Deleted account")
     reply_to = gettext("Reply to %(name)s")
     agree_with = gettext("Agree with the post by %(name)s")
+    deleted_post = gettext("deleted post")
+    state_notes = {
+        Post.State.HELD: gettext(
+            "Waiting for a moderator: only its author and the moderators can see this post."
+        ),
+        Post.State.HIDDEN: gettext(
+            "Hidden by the moderators: only its author and the moderators can see this post."
+        ),
+        Post.State.REJECTED: gettext(
+            "Rejected by the moderators: only its author and the moderators can see this post."
+        ),
+    }
+    language = get_language()
     times = _time_formatter()
     totals: dict[int, str] = {}
     for post in posts:
@@ -391,6 +410,35 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
             }
         post.agree_total_label = totals[count]
         post.created_iso, post.created_display = times(post.created_at)
+        post.author_badge = post.author.badge if post.author_id and post.author else ""
+        alive = not post.is_deleted
+        sees = getattr(post, "viewer_sees_text", True)
+        post.state_note = state_notes.get(post.state, "")
+        post.state_note_shown = post.state != Post.State.PUBLISHED and alive and bool(sees)
+        post.shows_moderation_note = post.state in (Post.State.HIDDEN, Post.State.REJECTED)
+        shown = alive and sees
+        post.body_lang = post.language if post.language != language and shown else ""
+        post.shown_body_html = post.body_html if shown else ""
+        post.reply_link_hidden = not alive or sees is False
+        parent = post.reply_to if post.reply_to_id else None
+        if parent is None:
+            post.reply_to_href = post.reply_to_author = post.reply_to_lang = ""
+            post.reply_to_quote = getattr(post, "reply_excerpt", "")
+        else:
+            post.reply_to_href = (
+                f"#post-{post.reply_to_id}"
+                if getattr(post, "reply_on_page", False)
+                else post.reply_to_url
+            )
+            post.reply_to_author = parent.author.display_name if parent.author else deleted_account
+            post.reply_to_lang = (
+                parent.language
+                if parent.language and parent.language != language and not parent.is_deleted
+                else ""
+            )
+            post.reply_to_quote = (
+                deleted_post if parent.is_deleted else getattr(post, "reply_excerpt", "")
+            )
     for presenter in _post_presenters:
         presenter(posts, _url_maker)
     return posts
