@@ -295,7 +295,8 @@ def post_labels() -> dict[str, str]:
     """The post template's fixed texts in the current language, looked up once per page.
 
     The msgids are the template's own (``{% translate %}`` and ``{% blocktranslate %}``), so the
-    catalogue needs nothing new.
+    catalogue needs nothing new. The texts that depend on the post (state notes, the reply line's
+    "Deleted account" and "deleted post") are set per post by :func:`annotate_post_presentation`.
     """
     return {
         "agree": gettext("Agree"),
@@ -305,21 +306,10 @@ def post_labels() -> dict[str, str]:
         "edited": gettext("(edited)"),
         "in_reply_to": gettext("In reply to"),
         "reply_not_shown": gettext("In reply to a post that is not shown."),
-        "deleted_account": gettext("Deleted account"),
+        "deleted_note": gettext("This post was deleted by its author."),
         # The words of moderation/_post_links.html, included by the post template.
         "report": gettext("Report"),
         "moderate": gettext("Moderate"),
-        "deleted_post": gettext("deleted post"),
-        "deleted_note": gettext("This post was deleted by its author."),
-        "held_note": gettext(
-            "Waiting for a moderator: only its author and the moderators can see this post."
-        ),
-        "hidden_note": gettext(
-            "Hidden by the moderators: only its author and the moderators can see this post."
-        ),
-        "rejected_note": gettext(
-            "Rejected by the moderators: only its author and the moderators can see this post."
-        ),
     }
 
 
