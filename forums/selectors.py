@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -34,14 +34,15 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.formats import get_format, localize
+from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from deliberation.models import Member
 from forums.events import EXCERPT_CHARS, plain_excerpt
 from forums.models import Forum, Post, Reaction, Thread, ThreadVisit
+from forums.timeformat import post_time_format
 
 POSTS_PER_PAGE = 50
 THREADS_PER_PAGE = 30
@@ -249,6 +250,7 @@ def annotate_posts_for_viewer(
     edit_after = timezone.now() - timedelta(seconds=settings.POST_EDIT_WINDOW_SECONDS)
     for post in posts:
         own = user.is_authenticated and post.author_id == user.pk
+        post.viewer_is_author = own
         alive = not post.is_deleted
         if not hasattr(post, "viewer_reacted"):
             post.viewer_reacted = post.pk in reacted
@@ -293,7 +295,8 @@ def post_labels() -> dict[str, str]:
     """The post template's fixed texts in the current language, looked up once per page.
 
     The msgids are the template's own (``{% translate %}`` and ``{% blocktranslate %}``), so the
-    catalogue needs nothing new.
+    catalogue needs nothing new. The texts that depend on the post (state notes, the reply line's
+    "Deleted account" and "deleted post") are set per post by :func:`annotate_post_presentation`.
     """
     return {
         "agree": gettext("Agree"),
@@ -303,21 +306,10 @@ def post_labels() -> dict[str, str]:
         "edited": gettext("(edited)"),
         "in_reply_to": gettext("In reply to"),
         "reply_not_shown": gettext("In reply to a post that is not shown."),
-        "deleted_account": gettext("Deleted account"),
+        "deleted_note": gettext("This post was deleted by its author."),
         # The words of moderation/_post_links.html, included by the post template.
         "report": gettext("Report"),
         "moderate": gettext("Moderate"),
-        "deleted_post": gettext("deleted post"),
-        "deleted_note": gettext("This post was deleted by its author."),
-        "held_note": gettext(
-            "Waiting for a moderator: only its author and the moderators can see this post."
-        ),
-        "hidden_note": gettext(
-            "Hidden by the moderators: only its author and the moderators can see this post."
-        ),
-        "rejected_note": gettext(
-            "Rejected by the moderators: only its author and the moderators can see this post."
-        ),
     }
 
 
@@ -337,19 +329,18 @@ def register_post_presenter(presenter: PostPresenter) -> None:
 
 
 def _time_formatter() -> Callable[[datetime], tuple[str, str]]:
-    """``created_at -> (ISO 8601, local short date and time)`` as ``|date:'c'`` and
-    ``|date:"SHORT_DATETIME_FORMAT"`` give them; the latter once per minute shown, unless the
-    format shows seconds."""
-    short = get_format("SHORT_DATETIME_FORMAT")
-    to_the_minute = not set(short) & set("crsuUv")
+    """``created_at -> (ISO 8601 in UTC, the post's time)`` as ``|utc|date:'c'`` and
+    ``|post_time`` (forums.timeformat) give them; the latter once per minute shown (its format
+    has no seconds, see ``forums.timeformat.SUPPORTED``)."""
+    post_format = post_time_format()
     shown: dict[datetime, str] = {}
 
     def times(value: datetime) -> tuple[str, str]:
         local = timezone.localtime(value)
-        key = local.replace(second=0, microsecond=0) if to_the_minute else local
+        key = local.replace(second=0, microsecond=0)
         if key not in shown:
-            shown[key] = date_format(local, short)
-        return local.isoformat(), shown[key]
+            shown[key] = date_format(local, post_format)
+        return value.astimezone(UTC).isoformat(), shown[key]
 
     return times
 
@@ -358,8 +349,14 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     """Set the URLs and per-post texts the post template shows, without ``{% url %}``,
     ``{% blocktranslate %}`` or date filters per post: ``agree_url``, ``edit_url``,
     ``delete_url``, ``reply_to_url``, ``author_name`` (the display name or "Deleted account"),
-    ``reply_label`` ("Reply to {name}"), ``agree_total_label`` ("{n} agreement(s)"),
-    ``created_iso`` and ``created_display``; then what registered presenters add.
+    ``agree_label`` ("Agree with the post by {name}"), ``reply_label`` ("Reply to {name}"),
+    ``agree_total_label`` ("{n} agreement(s)"),
+    ``created_iso`` and ``created_display``; what ``{% if %}`` chains per post decided:
+    ``author_badge``, ``state_note`` and ``state_note_shown``, ``shows_moderation_note``,
+    ``body_lang`` and ``shown_body_html`` (empty where the viewer does not get the text),
+    ``reply_link_hidden`` and, for the "In reply to" line, ``reply_to_href``,
+    ``reply_to_author``, ``reply_to_lang`` and ``reply_to_quote``; then what registered presenters
+    add.
 
     Precondition: ``posts`` were fetched with ``select_related("author")``; call in the language
     and time zone of the page (the texts are translated and the times converted here).
@@ -370,6 +367,20 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     permalink = _url_maker("forums:post")
     deleted_account = gettext("Deleted account")
     reply_to = gettext("Reply to %(name)s")
+    agree_with = gettext("Agree with the post by %(name)s")
+    deleted_post = gettext("deleted post")
+    state_notes = {
+        Post.State.HELD: gettext(
+            "Waiting for a moderator: only its author and the moderators can see this post."
+        ),
+        Post.State.HIDDEN: gettext(
+            "Hidden by the moderators: only its author and the moderators can see this post."
+        ),
+        Post.State.REJECTED: gettext(
+            "Rejected by the moderators: only its author and the moderators can see this post."
+        ),
+    }
+    language = get_language()
     times = _time_formatter()
     totals: dict[int, str] = {}
     for post in posts:
@@ -380,6 +391,7 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
         post.reply_to_url = permalink(post.reply_to_id) if post.reply_to_id else ""
         name = post.author.display_name if post.author_id and post.author else ""
         post.author_name = name or deleted_account
+        post.agree_label = agree_with % {"name": post.author_name}
         post.reply_label = reply_to % {"name": post.author_name}
         count = post.reaction_count or 0
         if count not in totals:
@@ -388,6 +400,35 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
             }
         post.agree_total_label = totals[count]
         post.created_iso, post.created_display = times(post.created_at)
+        post.author_badge = post.author.badge if post.author_id and post.author else ""
+        alive = not post.is_deleted
+        sees = getattr(post, "viewer_sees_text", True)
+        post.state_note = state_notes.get(post.state, "")
+        post.state_note_shown = post.state != Post.State.PUBLISHED and alive and bool(sees)
+        post.shows_moderation_note = post.state in (Post.State.HIDDEN, Post.State.REJECTED)
+        shown = alive and sees
+        post.body_lang = post.language if post.language != language and shown else ""
+        post.shown_body_html = post.body_html if shown else ""
+        post.reply_link_hidden = not alive or sees is False
+        parent = post.reply_to if post.reply_to_id else None
+        if parent is None:
+            post.reply_to_href = post.reply_to_author = post.reply_to_lang = ""
+            post.reply_to_quote = getattr(post, "reply_excerpt", "")
+        else:
+            post.reply_to_href = (
+                f"#post-{post.reply_to_id}"
+                if getattr(post, "reply_on_page", False)
+                else post.reply_to_url
+            )
+            post.reply_to_author = parent.author.display_name if parent.author else deleted_account
+            post.reply_to_lang = (
+                parent.language
+                if parent.language and parent.language != language and not parent.is_deleted
+                else ""
+            )
+            post.reply_to_quote = (
+                deleted_post if parent.is_deleted else getattr(post, "reply_excerpt", "")
+            )
     for presenter in _post_presenters:
         presenter(posts, _url_maker)
     return posts

@@ -197,6 +197,10 @@ def _thread_page(
                 str(code): str(label) for code, label in Member.Affiliation.choices if code
             },
             "post_labels": selectors.post_labels(),
+            # The start of each post's reply link (the post's id follows), once per page.
+            "reply_link_prefix": (
+                f"?page={page.number}&reply_to=" if page.number > 1 else "?reply_to="
+            ),
         },
         status=status,
     )

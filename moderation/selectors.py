@@ -274,8 +274,9 @@ def queue_link(*, user: Any) -> QueueLink | None:
 def present_post_links(posts: list[Post], url_maker: Any) -> None:
     """What ``moderation/_post_links.html`` shows on the thread page, once per page of posts.
 
-    Registered with ``forums.selectors.register_post_presenter``: sets ``report_url``,
-    ``report_label``, ``moderate_url`` and ``moderate_label`` (the template decides which show).
+    Registered with ``forums.selectors.register_post_presenter``: sets ``report_shown``,
+    ``report_url``, ``report_label``, ``moderate_url`` and ``moderate_label`` (the template
+    decides which show).
     Precondition: ``forums.selectors.annotate_post_presentation`` set ``author_name``.
     """
     report_url = url_maker("moderation:report")
@@ -283,6 +284,14 @@ def present_post_links(posts: list[Post], url_maker: Any) -> None:
     report_label = gettext("Report the post by %(name)s")
     moderate_label = gettext("Moderate the post by %(name)s")
     for post in posts:
+        # Report: for signed-in members (the template asks), not on their own posts
+        # (``viewer_is_author`` from forums.selectors.annotate_posts_for_viewer), only on
+        # published posts.
+        post.report_shown = (
+            post.state == Post.State.PUBLISHED
+            and not post.is_deleted
+            and not getattr(post, "viewer_is_author", False)
+        )
         post.report_url = report_url(post.pk)
         post.moderate_url = moderate_url(post.pk)
         post.report_label = report_label % {"name": post.author_name}

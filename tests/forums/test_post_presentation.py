@@ -1,5 +1,6 @@
 """The thread page's URLs, texts and times, computed once per page, equal what the post template's
-own tags (``{% url %}``, ``{% blocktranslate %}``, ``|date``) give for the same post."""
+own tags (``{% url %}``, ``{% blocktranslate %}``, ``|utc|date``, ``|post_time``) gave for the same
+post."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 #: What the post template (and moderation/_post_links.html) wrote with tags, one field a line.
 TAGS = Template(
-    "{% load i18n %}"
+    "{% load i18n tz forum_time %}"
     "{% url 'forums:post_agree' post.pk %}\n"
     "{% url 'forums:post_edit' post.pk %}\n"
     "{% url 'forums:post_delete' post.pk %}\n"
@@ -24,8 +25,10 @@ TAGS = Template(
     "Reply to {{ name }}{% endblocktranslate %}\n"
     "{% blocktranslate count counter=post.reaction_count|default:0 %}{{ counter }} agreement"
     "{% plural %}{{ counter }} agreements{% endblocktranslate %}\n"
-    "{{ post.created_at|date:'c' }}\n"
-    '{{ post.created_at|date:"SHORT_DATETIME_FORMAT" }}\n'
+    "{% blocktranslate with name=post.author.display_name|default:_('Deleted account') %}"
+    "Agree with the post by {{ name }}{% endblocktranslate %}\n"
+    "{{ post.created_at|utc|date:'c' }}\n"
+    "{{ post.created_at|post_time }}\n"
     "{% url 'moderation:report' post.pk %}\n"
     "{% blocktranslate with name=post.author.display_name|default:_('Deleted account') %}"
     "Report the post by {{ name }}{% endblocktranslate %}\n"
@@ -35,7 +38,8 @@ TAGS = Template(
 )
 ATTRIBUTES = Template(
     "{{ post.agree_url }}\n{{ post.edit_url }}\n{{ post.delete_url }}\n{{ post.reply_to_url }}\n"
-    "{{ post.reply_label }}\n{{ post.agree_total_label }}\n{{ post.created_iso }}\n"
+    "{{ post.reply_label }}\n{{ post.agree_total_label }}\n{{ post.agree_label }}\n"
+    "{{ post.created_iso }}\n"
     "{{ post.created_display }}\n{{ post.report_url }}\n{{ post.report_label }}\n"
     "{{ post.moderate_url }}\n{{ post.moderate_label }}"
 )
