@@ -288,7 +288,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     page = parser.add_argument_group("page")
     page.add_argument("--page-posts", type=int, nargs="+", help="default 10 100 1000")
-    page.add_argument("--no-page", action="store_true", help="same as leaving out --suite page")
+    page.add_argument("--no-page", action="store_true", help="leave out the page suites")
     page.add_argument(
         "--page-runs", type=int, help="alternating runs of ours and machina (3; quick: 2)"
     )
@@ -300,8 +300,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     suites = list(SUITES) if "all" in args.suite else [s for s in SUITES if s in args.suite]
     if args.no_fanout:
         suites = [s for s in suites if s != "fanout"]
-    if args.no_page:
-        suites = [s for s in suites if s != "page"]
+    if args.no_page:  # no thread page suite at all, alone or against machina
+        suites = [s for s in suites if s not in ("page", "page-machina")]
     args.suite = suites
     if min(args.repeat, args.lone, args.processes, args.page_runs, args.page_repeat) < 1:
         parser.error(
