@@ -34,18 +34,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import require
+from tests.e2e.gallery import CHROMIUM, CHROMIUM_ARGS  # one place for how Chromium starts
 from tests.factories import PASSWORD
 from tests.servers import DaphneServer, daphne_server, database_url_of_current_test_db
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: Milliseconds a Playwright action or navigation may take before the test fails.
 TIMEOUT_MS = 15_000
 LOCAL_HOSTS = {"127.0.0.1"}
