@@ -65,19 +65,12 @@ def _active_member_with_session(member_id: Any, key: str) -> Member | None:
     """The active member ``member_id`` if the session ``key`` is alive: one query of SQL kept
     compiled (:mod:`deliberation.rawrows`; every heartbeat of every socket asks this)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    members = rawrows.reader(Member, connection)
     quote = connection.ops.quote_name
-    sessions = quote(Session._meta.db_table)
-    sql = (
-        f"SELECT {members.columns('m')} FROM {quote(members.table)} m"  # noqa: S608
-        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}"
-        f" AND EXISTS (SELECT 1 FROM {sessions} s"
+    alive = (
+        f" AND EXISTS (SELECT 1 FROM {quote(Session._meta.db_table)} s"  # noqa: S608
         f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [member_id, key, _now_param(connection)])
-        row = cursor.fetchone()
-    return None if row is None else members.build(row)
+    return _active_member(member_id, connection, alive, [key, _now_param(connection)])
 
 
 def _now_param(connection: Any) -> Any:
@@ -173,15 +166,18 @@ def _member_of_session(scope: dict[str, Any]) -> Member | AnonymousUser:
     return member
 
 
-def _active_member(member_id: Any, connection: Any) -> Member | None:
+def _active_member(
+    member_id: Any, connection: Any, condition: str = "", params: list[Any] | None = None
+) -> Member | None:
+    """The active member ``member_id`` (and ``condition``, SQL with ``params``), or None."""
     members = rawrows.reader(Member, connection)
     quote = connection.ops.quote_name
     sql = (
         f"SELECT {members.columns('m')} FROM {quote(members.table)} m"  # noqa: S608
-        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}"
+        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}{condition}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [member_id])
+        cursor.execute(sql, [member_id, *(params or [])])
         row = cursor.fetchone()
     return None if row is None else members.build(row)
 

@@ -63,15 +63,20 @@ def case_of(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
-def back_to(request: HttpRequest, default: str, *, case_pk: int | None = None) -> str:
-    """Where the plain form returns: the ``next`` it carried if it is ours, else ``default``;
-    from the queue, at the case's anchor (``#case-<id>``)."""
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where to go after a POST: the ``next`` the form carried if it is ours, else ``default``."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    back = default
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        back = candidate
+        return candidate
+    return default
+
+
+def back_to(request: HttpRequest, default: str, *, case_pk: int | None = None) -> str:
+    """Where the plain form returns (:func:`next_url`); from the queue, at the case's anchor
+    (``#case-<id>``)."""
+    back = next_url(request, default)
     if case_pk is not None and "#" not in back:
         back += f"#case-{case_pk}"
     return back

@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -82,14 +81,7 @@ def _moderated_appeal(user: Any, pk: int) -> Appeal:
     return appeal
 
 
-def _next_url(request: HttpRequest, default: str) -> str:
-    """Where to go after a POST: the ``next`` the form carried if it is ours, else ``default``."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
+_next_url = answers.next_url
 
 
 def _queue_url(forum: Forum) -> str:
