@@ -60,7 +60,8 @@ def fetch_aware(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 def case_of(request: HttpRequest) -> int | None:
     """The queue case a form was sent from (its hidden ``case`` field), if any."""
     raw = request.POST.get("case", "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    # isascii: str.isdigit() also accepts "²" and "٣", which int() refuses or reads as digits.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def next_url(request: HttpRequest, default: str) -> str:

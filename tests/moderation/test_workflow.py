@@ -422,3 +422,16 @@ def test_the_navigation_asks_nothing_for_an_anonymous_visitor(django_assert_num_
 
     with django_assert_num_queries(0):
         assert _open_cases(AnonymousUser()) is None
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "-1", "1.0", "9" * 12, "", " 7"])
+def test_a_hostile_case_field_is_no_case_and_no_error(rf, raw):
+    from moderation import answers
+
+    assert answers.case_of(rf.post("/", {"case": raw})) is None
+
+
+def test_a_case_field_of_ascii_digits_names_the_case(rf):
+    from moderation import answers
+
+    assert answers.case_of(rf.post("/", {"case": "42"})) == 42
