@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -162,6 +163,10 @@ class MemberAdmin(UserAdmin):
         )
 
 
+#: Characters a site page's text (per language) may have.
+SITE_PAGE_MAX_LENGTH = 100_000
+
+
 @admin.register(SitePage)
 class SitePageAdmin(admin.ModelAdmin):
     """The footer's pages: a fixed set (made by a migration), so staff edit but never add."""
@@ -177,6 +182,10 @@ class SitePageAdmin(admin.ModelAdmin):
         )
         for name in ("body_de", "body_en"):
             form.base_fields[name].help_text = help_text
+            # Bounded like a post's text, ten times over: rendered on save, never on read.
+            form.base_fields[name].max_length = SITE_PAGE_MAX_LENGTH
+            form.base_fields[name].validators.append(MaxLengthValidator(SITE_PAGE_MAX_LENGTH))
+            form.base_fields[name].widget.attrs["maxlength"] = str(SITE_PAGE_MAX_LENGTH)
         return form
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -195,8 +195,20 @@ def _as_plain_text(text: str) -> str:
     return "<p>" + html_lib.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown source to sanitised HTML. Headings are shifted so posts never emit h1/h2.
+#: Posts never emit h1/h2 (the page's title and sections are those): # and ## become h3, h4.
+POST_HEADINGS = (("<h1>", "<h3>"), ("</h1>", "</h3>"), ("<h2>", "<h4>"), ("</h2>", "</h4>"))
+#: A site page (Impressum, privacy, ...) has its title as h1 and its sections as h2.
+PAGE_TAGS = ALLOWED_TAGS | {"h2"}
+PAGE_HEADINGS = (("<h1>", "<h2>"), ("</h1>", "</h2>"))
+
+
+def render_markdown(
+    text: str,
+    *,
+    headings: tuple[tuple[str, str], ...] = POST_HEADINGS,
+    tags: set[str] = ALLOWED_TAGS,
+) -> str:
+    """Render Markdown source to sanitised HTML, headings shifted by ``headings``.
 
     Never raises on any string. A text whose quotes or lists nest deeper than
     ``MAX_BLOCK_NESTING`` is shown as plain text instead.
@@ -205,25 +217,14 @@ def render_markdown(text: str) -> str:
     html = markdown_to_html(text).rstrip("\n")
     if _nests_too_deep(html):
         return _as_plain_text(text)
-    # cmark writes headings as bare tags; raw "<h1" typed in a post was escaped to "&lt;h1".
-    html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>")
-    html = html.replace("<h2>", "<h4>").replace("</h2>", "</h4>")
-    return sanitize_html(html)
-
-
-#: A site page (Impressum, privacy, ...) has its title as h1 and its sections as h2.
-PAGE_TAGS = ALLOWED_TAGS | {"h2"}
+    # cmark writes headings as bare tags; raw "<h1" typed in a text was escaped to "&lt;h1".
+    for old, new in headings:
+        html = html.replace(old, new)
+    return sanitize_html(html, tags=tags)
 
 
 def render_page_markdown(text: str) -> str:
-    """Render a site page's Markdown (written by staff in the admin) to sanitised HTML.
-
-    As :func:`render_markdown`, except that ``#`` and ``##`` both become the page's sections
-    (h2) and ``###`` its subsections, since the page's title is its only h1.
-    """
-    text = text or ""
-    html = markdown_to_html(text).rstrip("\n")
-    if _nests_too_deep(html):
-        return _as_plain_text(text)
-    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
-    return sanitize_html(html, tags=PAGE_TAGS)
+    """Render a site page's Markdown (written by staff in the admin): as :func:`render_markdown`,
+    except that ``#`` and ``##`` both become the page's sections (h2) and ``###`` its
+    subsections, since the page's title is its only h1."""
+    return render_markdown(text, headings=PAGE_HEADINGS, tags=PAGE_TAGS)

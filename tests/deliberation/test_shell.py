@@ -353,3 +353,37 @@ def test_a_form_without_its_csrf_token_gets_our_403_page(production_errors, alic
     body = response.content.decode()
     assert "Das Formular konnte nicht gesendet werden" in body
     assert "Es wurde nichts gespeichert." in body
+
+
+def test_an_over_long_page_text_is_refused_in_the_admin_and_nothing_changes(client, sam):
+    from deliberation.admin import SITE_PAGE_MAX_LENGTH
+
+    client.force_login(sam)
+    page = SitePage.objects.get(slug="kontakt")
+    before = (page.body_de, page.body_de_html, page.updated_at)
+    url = reverse("admin:deliberation_sitepage_change", args=[page.pk])
+    response = client.post(
+        url,
+        {"title_de": "Kontakt", "body_de": "x" * (SITE_PAGE_MAX_LENGTH + 1), "title_en": ""},
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert response.context["adminform"].form.errors["body_de"]
+    page.refresh_from_db()
+    assert (page.body_de, page.body_de_html, page.updated_at) == before
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["> " * 10_000 + "tief", "<script>alert(1)</script>\n\n# Titel", "[x](javascript:alert(1))"],
+)
+def test_a_hostile_page_text_renders_safe_and_bounded(hostile):
+    page = services.site_page_update(
+        page=SitePage.objects.get(slug="impressum"),
+        title_de="Impressum",
+        body_de=hostile,
+        title_en="",
+        body_en="",
+    )
+    html = page.body_de_html
+    assert "<script" not in html and "javascript:" not in html
+    assert html.count("<blockquote>") <= 100  # deeper nesting is shown as plain text
