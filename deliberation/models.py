@@ -195,3 +195,21 @@ class SitePage(models.Model):
 
     def __str__(self) -> str:
         return str(self.Slug(self.slug).label) if self.slug in self.Slug.values else self.slug
+
+
+class StreamEvent(models.Model):
+    """The shape of every live stream's outbox (a thread's, a conference's): one row per event.
+
+    A concrete outbox adds a foreign key to its stream and a unique constraint on (stream, seq);
+    ``seq`` is gap-free per stream, appended only by :func:`deliberation.streams.record_event`
+    inside the transaction of the change it describes. ``payload`` is the complete event as
+    clients receive it (``type`` and ``seq`` included), so a replay sends it unchanged.
+    """
+
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "deliberation",
     "forums",
     "consultations",
+    "consultations.conferences",
     "moderation",
 ]
 

@@ -1,0 +1,86 @@
+"""Who may do what at a conference (who-may). When-may (phase, open list, open poll) is the
+services' concern.
+
+============  =========================================================================
+role          may
+============  =========================================================================
+visitor       nothing (conferences are for members; the forum's visibility decides reading)
+guest         read if the forum lets them; never register, never vote, never ask to speak
+member        read; register; once registered: ask to speak, vote in polls
+chair         everything a member may, and run the day: current item, queue, timer, polls
+organiser     everything a chair may, and prepare: agenda, registrations list and totals
+staff         everything
+============  =========================================================================
+
+A moderator of the conference's forum curates its threads (``forums``/``moderation``) but holds
+no conference role from that: chairing is a role of its own (:class:`ConferenceRole`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from consultations.conferences.models import Conference, ConferenceRole, Registration
+from forums.permissions import can_view_forum, is_staff
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _roles(user: Any, conference: Conference) -> set[str]:
+    if not _active(user):
+        return set()
+    cache = getattr(conference, "_roles_cache", None)
+    if cache is None:
+        cache = conference._roles_cache = {}
+    if user.pk not in cache:
+        cache[user.pk] = set(
+            ConferenceRole.objects.filter(conference=conference, member=user).values_list(
+                "role", flat=True
+            )
+        )
+    return cache[user.pk]
+
+
+def can_view(user: Any, conference: Conference) -> bool:
+    return can_view_forum(user, conference.forum)
+
+
+def can_organise(user: Any, conference: Conference) -> bool:
+    return is_staff(user) or ConferenceRole.Role.ORGANISER in _roles(user, conference)
+
+
+def can_chair(user: Any, conference: Conference) -> bool:
+    return is_staff(user) or bool(
+        _roles(user, conference) & {ConferenceRole.Role.ORGANISER, ConferenceRole.Role.CHAIR}
+    )
+
+
+def can_register(user: Any, conference: Conference) -> bool:
+    """Members (never guests) who may view the conference may register."""
+    return _active(user) and not user.is_guest and can_view(user, conference)
+
+
+def is_registered(user: Any, conference: Conference) -> bool:
+    if not can_register(user, conference):
+        return False
+    return Registration.objects.filter(conference=conference, member=user).exists()
+
+
+def access_conference(user: Any, slug: str, *, chair: bool = False) -> Conference:
+    """The conference (with its forum), if ``user`` may view it; else Http404.
+
+    With ``chair``, also requires the chair's right (PermissionDenied without it).
+    """
+    conference = (
+        Conference.objects.select_related("forum", "current_item").filter(slug=slug).first()
+    )
+    if conference is None or not can_view(user, conference):
+        raise Http404
+    if chair and not can_chair(user, conference):
+        raise PermissionDenied
+    return conference
