@@ -1,0 +1,1 @@
+/* placeholder: the queue engineer's script replaces this file. */
