@@ -64,17 +64,27 @@ class VoteForm(forms.Form):
         kwargs.setdefault("auto_id", f"poll-{poll.pk}-%s")
         super().__init__(*args, **kwargs)
         choices = [(str(option.pk), _label(option)) for option in options]
+        errors = {
+            "required": _("Please choose an option."),
+            "invalid_choice": _("Please choose one of the poll's options."),
+            "invalid_list": _("Please choose one of the poll's options."),
+        }
         if poll.kind == Poll.Kind.MULTIPLE:
             self.fields["option"] = forms.TypedMultipleChoiceField(
                 label=poll.question,
                 choices=choices,
                 coerce=int,
                 widget=forms.CheckboxSelectMultiple,
+                error_messages=errors,
                 help_text=_("Tick up to %(count)d.") % {"count": poll.max_choices},
             )
         else:
             self.fields["option"] = forms.TypedChoiceField(
-                label=poll.question, choices=choices, coerce=int, widget=forms.RadioSelect
+                label=poll.question,
+                choices=choices,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages=errors,
             )
 
     def option_ids(self) -> list[int]:
