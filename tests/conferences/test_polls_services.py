@@ -481,3 +481,15 @@ def test_registrations_count_is_the_electorate(conference, agenda, chair, alice,
     Registration.objects.create(conference=conference, member=bob, attendance="hall")
     poll = open_poll(conference, agenda, chair)
     assert selectors.snapshot(poll)["turnout"] == {"ballots": 0, "eligible": 2}
+
+
+def test_the_demo_seeds_a_closed_poll_with_results_on_item_one(conference, agenda, sam, alice, bob):
+    from consultations.conferences.polls.demo import seed_polls
+
+    register(conference, alice)
+    register(conference, bob)
+    poll = seed_polls(conference)
+    assert poll is not None and poll.item_id == agenda[0].pk
+    assert poll.status == Poll.Status.CLOSED and poll.ballots_count == 2
+    assert sum(o.total for o in poll.options.all()) == 2 + 23 + 4 + 2
+    assert seed_polls(conference) is None  # idempotent
