@@ -85,7 +85,28 @@ def test_a_vote_by_fetch_answers_with_the_card_in_place(client, conference, poll
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True and body["message"] == "Deine Stimme ist gezählt."
-    assert f'id="poll-{poll.pk}"' in body["html"] and 'name="option"' not in body["html"]
+    assert body["html"] == ""  # a secret poll's card has nothing new: the script shows the answer
+    assert counted(poll) == 1
+
+
+def test_a_named_vote_by_fetch_answers_with_the_card_showing_the_choice(
+    client, conference, agenda, chair, alice
+):
+    register(conference, alice)
+    named = services.poll_open(
+        actor=chair,
+        conference=conference,
+        item=agenda[1],
+        question="Namentlich?",
+        kind="yes_no",
+        secret=False,
+    )
+    named.conference = conference
+    client.force_login(alice)
+    response = client.post(url("poll_vote", named), {"option": yes(named).pk}, **FETCH)
+    html = response.json()["html"]
+    assert f'id="poll-{named.pk}"' in html and 'name="option"' not in html
+    assert "Deine Wahl: Ja" in html
 
 
 @pytest.mark.parametrize(

@@ -88,9 +88,12 @@ def _answer(
     message: str,
     status: int = 200,
     page_context: dict[str, Any] | None = None,
+    with_card: bool = True,
 ) -> HttpResponse:
     if is_fetch(request):
-        html = _card_html(request, conference, poll.pk)
+        # A counted vote needs no new card (polls.js swaps the form for the answer): the ack
+        # stays cheap when a thousand arrive at once. Everything else sends the card as it is now.
+        html = "" if ok and not with_card else _card_html(request, conference, poll.pk)
         return JsonResponse({"ok": ok, "message": message, "html": html}, status=status)
     if not ok and page_context is not None:
         page_context["error"] = message
@@ -190,7 +193,14 @@ def poll_vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             status=STATUS.get(error.code, 400),
             page_context=context,
         )
-    return _answer(request, conference, poll, ok=True, message=_("Your vote has been counted."))
+    return _answer(
+        request,
+        conference,
+        poll,
+        ok=True,
+        message=_("Your vote has been counted."),
+        with_card=not poll.secret,  # a named poll's card shows the member's own choices
+    )
 
 
 @login_required

@@ -183,6 +183,9 @@
       })
       .then(function (answer) {
         var body = answer.body;
+        if (!body.html && answer.ok && body.ok && form.matches("form[data-poll-vote]")) {
+          form.remove(); // counted: the answer below takes the form's place (and the focus)
+        }
         if (body.html) {
           var holder = document.createElement("div");
           holder.innerHTML = body.html;
