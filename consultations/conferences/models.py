@@ -229,3 +229,7 @@ class ConferenceEvent(StreamEvent):
                 fields=["conference", "seq"], name="conference_event_seq_unique"
             )
         ]
+
+
+# The feature folders' models, registered under this app's label (see each folder's models.py).
+from consultations.conferences.polls.models import Ballot, NamedChoice, Poll, PollOption  # noqa: E402, F401
