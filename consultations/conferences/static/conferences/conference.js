@@ -5,7 +5,7 @@
  *
  * Markup contract (docs/PROTOCOL.md, "The conference stream"): the page's <main> carries
  * data-conference="<pk>" data-after="<conference.last_seq>" data-me="<member pk or empty>"
- * data-chair="true|false". This script opens /ws/conferences/<pk>/ with the shared client
+ * data-chair="true|false". Load deliberation/js/live.js before this file. This script opens /ws/conferences/<pk>/ with the shared client
  * (Mitmachen.live, deliberation/static/deliberation/js/live.js, loaded before this script) and
  * hands every applied event, once and in order, to each function in
  * Mitmachen.conferenceHandlers[event.type]; unsequenced frames (high-rate counters) go the same
@@ -15,9 +15,10 @@
  *   (Mitmachen.conferenceHandlers["queue.changed"] =
  *     Mitmachen.conferenceHandlers["queue.changed"] || []).push(function (event) { ... });
  *
- * Its own handlers: agenda.current fills [data-region="current-item"] (its [data-field] children,
- * or its text) and announces "Now: item 2 – Rents" once; conference.phase fills
- * [data-region="phase"] and announces the phase. The connection's state is a status line
+ * Its own handlers: agenda.current re-renders [data-region="current-item"] as the page renders it
+ * (templates/conferences/conference.html: the heading kept; the title, start time and thread link,
+ * or the note that no item is discussed) and announces "Jetzt: TOP 2 – Mieten" once;
+ * conference.phase updates every .phase-badge and announces the phase. The connection's state is a status line
  * ("Live", "Connection lost. Reconnecting…") in #live-connection-area if the page has one, else
  * at the top of <main>. Mitmachen.conferenceStream is the socket's handle (send, connected).
  */
@@ -92,33 +93,74 @@
   }
 
   // --- the conference's own regions --------------------------------------------------------------
-  function itemLabel(item) {
+  // They mirror templates/conferences/conference.html, so that a live change and a reload show
+  // the same markup: the current item's region keeps its heading and gets the title, the time it
+  // began and the link to its thread, or the note that no item is being discussed.
+  var phase = null; // from hello, then from conference.phase
+  var pageLang = document.documentElement.lang || undefined;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function announcement(item) {
     if (!item) { return gettext("Between agenda items"); }
     return format(gettext("Now: item %(position)s – %(title)s"),
       { position: item.position, title: item.title });
   }
 
-  function fill(region, values, fallback) {
-    var fields = region.querySelectorAll("[data-field]");
-    if (!fields.length) {
-      region.textContent = fallback;
+  function clockTime(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) { return ""; }
+    try {
+      return date.toLocaleTimeString(pageLang,
+        { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Berlin" });
+    } catch (_err) {
+      return date.toLocaleTimeString();
+    }
+  }
+
+  function noItemText() {
+    if (phase === "preparation") { return gettext("The live day has not begun yet."); }
+    if (phase === "follow_up" || phase === "archived") { return gettext("The live day is over."); }
+    return gettext("No item is being discussed at the moment.");
+  }
+
+  function renderCurrent(region, item) {
+    region.dataset.item = item ? String(item.id) : "";
+    Array.prototype.slice.call(region.children).forEach(function (child) {
+      if (!/^H[1-6]$/.test(child.tagName)) { child.remove(); }
+    });
+    if (!item) {
+      region.appendChild(el("p", { "class": "conf-current__none", "data-current-none": "" },
+        noItemText()));
       return;
     }
-    Array.prototype.forEach.call(fields, function (node) {
-      var value = values ? values[node.dataset.field] : null;
-      node.textContent = value === null || value === undefined ? "" : String(value);
-    });
+    region.appendChild(el("p", { "class": "conf-current__title", "data-current-title": "" },
+      format(gettext("Item %(position)s: %(title)s"), { position: item.position, title: item.title })));
+    var meta = el("p", { "class": "conf-current__meta", "data-current-meta": "" });
+    if (item.started_at) {
+      meta.textContent = format(gettext("Since %(time)s, planned %(minutes)s min"),
+        { time: clockTime(item.started_at), minutes: item.planned_minutes });
+    }
+    region.appendChild(meta);
+    if (item.thread) {
+      var link = el("a", { "data-current-link": "", href: "/foren/thema/" + item.thread + "/" },
+        gettext("Join the discussion on this item"));
+      var line = el("p");
+      line.appendChild(link);
+      region.appendChild(line);
+    }
   }
 
   on("agenda.current", function (event) {
     var item = event.item || null;
-    var label = itemLabel(item);
     Array.prototype.forEach.call(document.querySelectorAll("[data-region='current-item']"),
-      function (region) {
-        region.dataset.item = item ? String(item.id) : "";
-        fill(region, item, label);
-      });
-    Mitmachen.announce(label);
+      function (region) { renderCurrent(region, item); });
+    Mitmachen.announce(announcement(item));
   });
 
   var PHASES = {
@@ -128,12 +170,12 @@
     archived: gettext("Archived")
   };
   on("conference.phase", function (event) {
-    var label = PHASES[event.phase] || String(event.phase || "");
-    Array.prototype.forEach.call(document.querySelectorAll("[data-region='phase']"),
-      function (region) {
-        region.dataset.phase = String(event.phase || "");
-        fill(region, { phase: label }, label);
-      });
+    phase = String(event.phase || "");
+    var label = PHASES[phase] || phase;
+    Array.prototype.forEach.call(document.querySelectorAll(".phase-badge"), function (badge) {
+      badge.className = "badge phase-badge phase-badge--" + phase + (phase === "live" ? " badge--live" : "");
+      badge.textContent = label;
+    });
     Mitmachen.announce(format(gettext("The conference is now in the phase: %(phase)s"),
       { phase: label }));
   });
@@ -143,6 +185,7 @@
     path: "/ws/conferences/" + conferenceId + "/",
     after: Number(root.dataset.after) || 0,
     onEvent: dispatch,
+    onHello: function (hello) { phase = hello.phase || phase; },
     onFrame: function (frame) {
       // Unsequenced events (turnout counters) go to the handlers; errors and presence do not.
       if (frame.type.indexOf(".") > 0) { dispatch(frame); }
