@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     # gettext() for scripts (the live thread client), in the language of the request.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("konferenzen/", include("consultations.conferences.urls")),
     path("profil/", views.profile, name="profile"),
     path("benachrichtigungen/", views.notifications, name="notifications"),
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),

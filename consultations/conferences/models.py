@@ -229,3 +229,8 @@ class ConferenceEvent(StreamEvent):
                 fields=["conference", "seq"], name="conference_event_seq_unique"
             )
         ]
+
+
+# The speaker queue's models live in its feature folder; importing them here registers them
+# with this app (label ``conferences``).
+from consultations.conferences.queue.models import SpeakerList, SpeakRequest, SubList  # noqa: E402, F401
