@@ -15,6 +15,8 @@ from consultations.conferences.models import Conference, Registration
 from consultations.conferences.queue import selectors
 from tests import factories
 
+__all__ = ["fast_hashing", "live_item", "speakers"]
+
 
 def register(conference: Conference, *members: Any, attendance: str = "remote") -> None:
     for member in members:
@@ -52,3 +54,9 @@ def speakers(conference, alice, bob, mo):
     eve = factories.make_member(email="eve@example.org", display_name="Eve")
     register(conference, alice, bob, mo, dana, eve)
     return {"alice": alice, "bob": bob, "mo": mo, "dana": dana, "eve": eve}
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    """The queue's tests create many accounts and log none in by password: hash cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,7 +20,8 @@ from forums import services as forum_services
 from forums.errors import ServiceError
 from tests import factories
 from tests.clock import FakeClock
-from tests.conferences.queue_world import lanes, live_item, names, register, speakers  # noqa: F401
+from tests.conferences.queue_world import *  # noqa: F403 (fixtures)
+from tests.conferences.queue_world import lanes, names, register
 
 pytestmark = pytest.mark.django_db
 
@@ -121,9 +122,7 @@ def test_a_member_may_have_a_point_of_order_beside_a_contribution_but_one_at_a_t
     assert SpeakRequest.objects.count() == 2
 
 
-def test_an_unknown_sublist_or_kind_is_refused_and_changes_nothing(
-    conference, live_item, speakers
-):
+def test_an_unknown_sublist_or_kind_is_refused_and_changes_nothing(conference, live_item, speakers):
     for kind, sublist in [
         (Kind.CONTRIBUTION, "default-7"),
         (Kind.CONTRIBUTION, "default-²"),

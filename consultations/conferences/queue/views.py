@@ -35,7 +35,7 @@ from consultations.conferences.queue.forms import (
     SubListForm,
 )
 from consultations.conferences.queue.models import SpeakRequest
-from consultations.conferences.queue.templatetags.queue_tags import panel_context
+from consultations.conferences.queue.panel import panel_context
 from forums.errors import ServiceError
 
 View = Callable[..., HttpResponse]

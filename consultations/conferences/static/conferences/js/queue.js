@@ -44,7 +44,7 @@
     var root = region();
     var text = (root && root.getAttribute("data-t-" + key)) || "";
     Object.keys(values || {}).forEach(function (name) {
-      text = text.split("%(" + name + ")s").join(String(values[name]));
+      text = text.split("{" + name + "}").join(String(values[name]));
     });
     return text;
   }

@@ -1,22 +1,20 @@
-"""``{% speaker_queue conference %}``: the speaker queue's panel, from nothing but the conference.
+"""What the speaker queue's panel and the projector show, read for one request.
 
 The conference page includes ``conferences/queue/_panel.html`` with ``conference``, ``request``
-and ``user`` in its context; the panel reads everything else through :func:`panel_context`.
+and ``user`` in its context; the panel's tag (``{% speaker_queue conference %}``, in
+``consultations/conferences/templatetags/queue_tags.py``) reads everything else here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import template
 from django.http import HttpRequest
 
 from consultations.conferences.models import Conference
 from consultations.conferences.permissions import can_chair, is_registered
 from consultations.conferences.queue import selectors
 from consultations.conferences.queue.forms import AskForm, HallSpeakerForm
-
-register = template.Library()
 
 
 def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any]:
@@ -54,18 +52,3 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         lanes=lanes,
     )
     return context
-
-
-@register.inclusion_tag("conferences/queue/_queue.html", takes_context=True)
-def speaker_queue(context: template.Context, conference: Conference) -> dict[str, Any]:
-    return panel_context(context["request"], conference)
-
-
-@register.filter
-def minutes(seconds: Any) -> str:
-    """Seconds as m:ss (speaking time beside a name, the countdown's start)."""
-    try:
-        total = max(0, int(seconds or 0))
-    except (TypeError, ValueError):
-        return "0:00"
-    return f"{total // 60}:{total % 60:02d}"
