@@ -503,3 +503,20 @@ def test_the_chair_adds_a_third_sublist_for_one_item_and_the_three_take_turns(
         services.sublist_create(
             actor=chair, conference=conference, item=live_item, name="x" * 121, short="j"
         )
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+def test_the_demo_seeds_a_running_queue_once(conference, live_item, speakers, chair):
+    from consultations.conferences.queue.demo import HALL_SPEAKER, seed_queue
+
+    assert seed_queue(conference) is True
+    snapshot = selectors.queue_snapshot(live_item)
+    assert len(snapshot["speaking"]) == 1
+    kinds = [e["kind"] for e in snapshot["entries"]]
+    assert kinds[0] == "point_of_order" and "interposition" in kinds
+    assert HALL_SPEAKER in [e["name"] for e in snapshot["entries"]]
+    before = SpeakRequest.objects.count()
+    assert seed_queue(conference) is False
+    assert SpeakRequest.objects.count() == before
