@@ -288,7 +288,8 @@
     if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
     var box = root && root.querySelector("[data-queue-error]");
     if (box) box.hidden = true;
-    fetch(form.action, {
+    // Not form.action: the buttons named "action" shadow that property.
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: data,
       credentials: "same-origin",
