@@ -26,7 +26,6 @@ urlpatterns = [
     ),
     # gettext() for scripts (the live thread client), in the language of the request.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
-    path("konferenzen/", include("consultations.conferences.urls")),
     path("profil/", views.profile, name="profile"),
     path("benachrichtigungen/", views.notifications, name="notifications"),
     path("benachrichtigungen/gelesen/", views.notifications_read, name="notifications_read"),
@@ -65,6 +64,7 @@ urlpatterns = [
     ),
     path("foren/", include("forums.urls")),
     path("moderation/", include("moderation.urls")),
+    path("konferenzen/", include("consultations.conferences.urls")),
     # Before the admin's own: a staff member's new password also closes their live sockets.
     path(
         "admin/password_change/",

@@ -9,7 +9,11 @@ class ConferencesConfig(AppConfig):
     verbose_name = _("Base conferences")
 
     def ready(self) -> None:
+        from consultations.conferences import selectors
         from consultations.conferences.services import phase_guard
+        from deliberation import dashboard
         from forums.services import register_participation_guard
 
         register_participation_guard(phase_guard)
+        dashboard.register_live_now(selectors.dashboard_live_now)
+        dashboard.register_upcoming(selectors.dashboard_upcoming)

@@ -9,22 +9,45 @@ the conference's outbox and broadcasts it after commit (``live``). A refusal rai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from consultations.conferences import events, live
-from consultations.conferences.models import AgendaItem, Conference, ConferenceRole
-from consultations.conferences.permissions import can_chair, can_organise
+from consultations.conferences.models import (
+    AgendaItem,
+    Commitment,
+    Conference,
+    ConferenceRole,
+    Registration,
+)
+from consultations.conferences.permissions import can_chair, can_organise, can_register
 from deliberation import clock
 from deliberation.models import Member
 from forums import services as forum_services
 from forums.errors import ServiceError
 from forums.models import Forum
 from forums.permissions import is_staff
+
+#: Addresses under /konferenzen/ that are pages of their own, never a conference's short name
+#: (the tracker's forum also takes "koalitionsvertrag" as its forum's short name).
+RESERVED_SLUGS = frozenset({"koalitionsvertrag", "kalender"})
+#: Bounds of a registration's needs (the form says the same; the service decides).
+MAX_CHILDREN = 10
+MAX_CHILD_AGE = 17
+MAX_NEEDS_LENGTH = 2_000
+#: The phases in their order; a step forward goes one phase at a time, back any number,
+#: never out of "archived" (its needs are deleted then: nothing to go back to).
+PHASE_ORDER = [
+    Conference.Phase.PREPARATION,
+    Conference.Phase.LIVE,
+    Conference.Phase.FOLLOW_UP,
+    Conference.Phase.ARCHIVED,
+]
 
 
 def _require_organiser(actor: Member, conference: Conference) -> None:
@@ -55,6 +78,10 @@ def conference_create(
     """
     if not is_staff(actor):
         raise ServiceError("forbidden", _("Only staff may create conferences."))
+    if slug.lower() in RESERVED_SLUGS:
+        raise ServiceError(
+            "invalid", _("This short name is used by the site itself; please choose another.")
+        )
     if not starts_at < ends_at:
         raise ServiceError("invalid", _("The conference must end after it starts."))
     if not written_opens_at < written_closes_at:
@@ -122,10 +149,7 @@ def agenda_item_create(
     The thread's first post is the item's description (or its title), by the organiser.
     """
     _require_organiser(actor, conference)
-    if not 1 <= planned_minutes <= 24 * 60:
-        raise ServiceError("invalid", _("Please give a duration between 1 and 1,440 minutes."))
-    if not 15 <= speaking_seconds <= 60 * 60:
-        raise ServiceError("invalid", _("Please give a speaking time between 15 s and 60 min."))
+    _check_durations(planned_minutes, speaking_seconds)
     with transaction.atomic():
         thread = forum_services.thread_create(
             actor=actor,
@@ -205,3 +229,220 @@ def phase_guard(actor: Member, forum: Forum) -> None:
 
 def _format_date(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+# --- phases ------------------------------------------------------------------------------------
+
+
+def conference_set_phase(*, actor: Member, conference: Conference, phase: str) -> Conference:
+    """Move the conference to ``phase`` (organisers and staff).
+
+    Forward one phase at a time (preparation, live, follow-up, archived), back any number of
+    phases, never out of the archive. Archiving deletes every registration's needs (childcare,
+    children's ages, accessibility) in the same transaction and closes the conference's forum.
+    Every page follows live (``conference.phase``).
+    """
+    _require_organiser(actor, conference)
+    if phase not in Conference.Phase.values:
+        raise ServiceError("invalid", _("Unknown phase."))
+    with transaction.atomic():
+        locked = live.lock(conference)
+        if locked.phase == phase:
+            return locked
+        if locked.phase == Conference.Phase.ARCHIVED:
+            raise ServiceError(
+                "invalid", _("An archived conference cannot be taken out of the archive.")
+            )
+        if PHASE_ORDER.index(phase) > PHASE_ORDER.index(locked.phase) + 1:
+            raise ServiceError("invalid", _("Please move to the next phase one step at a time."))
+        locked.phase = phase
+        Conference.objects.filter(pk=locked.pk).update(phase=phase)
+        if phase == Conference.Phase.ARCHIVED:
+            Registration.objects.filter(conference=locked).update(
+                childcare=False, children_ages=[], accessibility_needs=""
+            )
+            forum_services.forum_set_state(
+                actor=actor, forum=locked.forum, state=Forum.State.ARCHIVED
+            )
+        live.record_and_broadcast(locked, events.conference_phase(locked))
+    conference.phase = phase
+    return locked
+
+
+# --- registrations -----------------------------------------------------------------------------
+
+
+def _clean_ages(children_ages: Iterable[Any], conference: Conference) -> list[int]:
+    ages: list[int] = []
+    for age in children_ages:
+        if isinstance(age, bool) or not isinstance(age, int):
+            raise ServiceError("invalid", _("Please give each child's age in whole years."))
+        if not 0 <= age <= MAX_CHILD_AGE:
+            raise ServiceError(
+                "invalid",
+                _("Please give ages between 0 and %(max)d years.") % {"max": MAX_CHILD_AGE},
+            )
+        ages.append(age)
+        if len(ages) > MAX_CHILDREN:
+            raise ServiceError(
+                "invalid",
+                _("Childcare can be registered for at most %(max)d children.")
+                % {"max": MAX_CHILDREN},
+            )
+    if not ages:
+        raise ServiceError("invalid", _("Please give the age of each child who needs care."))
+    if min(ages) < 3 and not conference.childcare_under_three:
+        raise ServiceError(
+            "invalid", _("This conference offers no childcare for children under three.")
+        )
+    return sorted(ages)
+
+
+def _clean_needs(text: Any) -> str:
+    if not isinstance(text, str):
+        raise ServiceError("invalid", _("Please describe your needs as text."))
+    text = text.replace("\x00", "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_NEEDS_LENGTH:
+        raise ServiceError(
+            "too_long",
+            _("Please describe your needs in at most %(max)d characters.")
+            % {"max": MAX_NEEDS_LENGTH},
+        )
+    return text
+
+
+def registration_save(
+    *,
+    actor: Member,
+    conference: Conference,
+    attendance: str,
+    childcare: bool = False,
+    children_ages: Iterable[Any] = (),
+    accessibility_needs: str = "",
+) -> Registration:
+    """Register ``actor`` (or change their registration): in the hall or remote, with needs.
+
+    Members who may view the conference, never guests; not once the live day is over. Childcare
+    is for the hall, where the conference offers it; each child's age is 0 to 17, at most ten
+    children. Only organisers read the needs, and archiving deletes them.
+    """
+    if not can_register(actor, conference):
+        if getattr(actor, "is_guest", False):
+            raise ServiceError("forbidden", _("Guests cannot register for a conference."))
+        raise ServiceError("forbidden", _("Only members can register for a conference."))
+    if conference.phase not in (Conference.Phase.PREPARATION, Conference.Phase.LIVE):
+        raise ServiceError("closed", _("Registration for this conference has closed."))
+    if attendance not in Registration.Attendance.values:
+        raise ServiceError("invalid", _("Please choose: in the hall or remote."))
+    ages: list[int] = []
+    if childcare:
+        if attendance != Registration.Attendance.HALL:
+            raise ServiceError("invalid", _("Childcare is offered only in the hall."))
+        if not conference.childcare:
+            raise ServiceError("invalid", _("This conference offers no childcare."))
+        ages = _clean_ages(children_ages, conference)
+    needs = _clean_needs(accessibility_needs)
+    fields = {
+        "attendance": attendance,
+        "childcare": bool(childcare),
+        "children_ages": ages,
+        "accessibility_needs": needs,
+    }
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                registration, _created = Registration.objects.select_for_update().update_or_create(
+                    conference=conference, member=actor, defaults=fields
+                )
+                return registration
+        except IntegrityError:  # registered twice at once: the second one updates
+            continue
+    raise ServiceError("conflict", _("Please send the form again."))  # pragma: no cover
+
+
+def registration_cancel(*, actor: Member, conference: Conference) -> bool:
+    """Withdraw ``actor``'s registration with its needs; False if there was none."""
+    if conference.phase == Conference.Phase.ARCHIVED:
+        raise ServiceError("closed", _("This conference is archived."))
+    with transaction.atomic():
+        deleted, _rows = Registration.objects.filter(conference=conference, member=actor).delete()
+    return bool(deleted)
+
+
+# --- agenda ------------------------------------------------------------------------------------
+
+
+def _check_durations(planned_minutes: int, speaking_seconds: int) -> None:
+    if not 1 <= planned_minutes <= 24 * 60:
+        raise ServiceError("invalid", _("Please give a duration between 1 and 1,440 minutes."))
+    if not 15 <= speaking_seconds <= 60 * 60:
+        raise ServiceError("invalid", _("Please give a speaking time between 15 s and 60 min."))
+
+
+def agenda_item_update(
+    *,
+    actor: Member,
+    item: AgendaItem,
+    title: str,
+    description: str = "",
+    planned_minutes: int = 30,
+    speaking_seconds: int = 180,
+    commitments: Iterable[Commitment] | None = None,
+) -> AgendaItem:
+    """Change an item (organisers): title, description, durations and the commitments it
+    discusses. The item's thread keeps its own title and first post (the thread's words are
+    its authors'); the agenda shows the item's."""
+    _require_organiser(actor, item.conference)
+    title = " ".join(title.split()) if isinstance(title, str) else ""
+    if not title or len(title) > 200:
+        raise ServiceError("invalid", _("Please give the item a title of at most 200 characters."))
+    if not isinstance(description, str) or len(description) > 5_000:
+        raise ServiceError("invalid", _("The description may have at most 5,000 characters."))
+    _check_durations(planned_minutes, speaking_seconds)
+    with transaction.atomic():
+        AgendaItem.objects.filter(pk=item.pk).update(
+            title=title,
+            description=description.replace("\x00", "").strip(),
+            planned_minutes=planned_minutes,
+            speaking_seconds=speaking_seconds,
+        )
+        if commitments is not None:
+            item.commitments.set(list(commitments))
+    item.refresh_from_db()
+    return item
+
+
+def agenda_item_move(*, actor: Member, item: AgendaItem, direction: str) -> AgendaItem:
+    """Swap ``item`` with its neighbour ("up": earlier, "down": later); organisers only.
+
+    Under the conference's lock, so two moves at once cannot give two items one position.
+    """
+    _require_organiser(actor, item.conference)
+    if direction not in ("up", "down"):
+        raise ServiceError("invalid", _("Unknown direction."))
+    with transaction.atomic():
+        live.lock(item.conference_id)
+        current = AgendaItem.objects.get(pk=item.pk)
+        siblings = AgendaItem.objects.filter(conference_id=current.conference_id)
+        if direction == "up":
+            other = siblings.filter(position__lt=current.position).order_by("-position").first()
+        else:
+            other = siblings.filter(position__gt=current.position).order_by("position").first()
+        if other is None:
+            return current
+        AgendaItem.objects.filter(pk=current.pk).update(position=other.position)
+        AgendaItem.objects.filter(pk=other.pk).update(position=current.position)
+    item.refresh_from_db()
+    return item
+
+
+def agenda_next(*, actor: Member, conference: Conference) -> Conference:
+    """The chair's "next item": the item after the current one (the first if none is current;
+    none after the last)."""
+    _require_chair(actor, conference)
+    items = list(conference.agenda.order_by("position"))
+    if not items:
+        raise ServiceError("invalid", _("The agenda has no items yet."))
+    current = next((i for i, it in enumerate(items) if it.pk == conference.current_item_id), None)
+    following = items[0] if current is None else (items[current + 1 : current + 2] or [None])[0]
+    return agenda_set_current(actor=actor, conference=conference, item=following)

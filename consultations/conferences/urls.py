@@ -1,8 +1,12 @@
-"""The conferences' addresses (namespace ``conferences``, mounted at ``/konferenzen/``).
+"""Conference URLs (German paths), mounted at ``/konferenzen/``, namespace ``conferences``.
 
-Minimal version from the speaker queue's branch: the pages engineer's urls.py replaces the
-conference page below; keep its ``include`` of the queue's urls.
+Fixed paths come before ``<slug>/``; their names are reserved for conferences
+(``services.RESERVED_SLUGS``). The speaker queue's and the polls' own ``urls.py`` (in their
+folders, with paths ``<slug>/redeliste/...`` and ``<slug>/abstimmungen/...``) are included
+once they exist.
 """
+
+from importlib.util import find_spec
 
 from django.urls import include, path
 
@@ -11,6 +15,28 @@ from consultations.conferences import views
 app_name = "conferences"
 
 urlpatterns = [
-    path("", include("consultations.conferences.queue.urls")),
-    path("<slug:slug>/", views.conference, name="conference"),
+    path("", views.conference_list, name="index"),
+    path("kalender.ics", views.conference_calendar, name="calendar"),
+    path("koalitionsvertrag/", include("consultations.conferences.tracker.urls")),
+    path("<slug:slug>/", views.conference_detail, name="conference"),
+    path("<slug:slug>/anmeldung/", views.registration, name="registration"),
+    path("<slug:slug>/anmeldung/zurueckziehen/", views.registration_cancel, name="unregister"),
+    path("<slug:slug>/anmeldungen/", views.registrations, name="registrations"),
+    path("<slug:slug>/phase/", views.phase, name="phase"),
+    path("<slug:slug>/tagesordnung/neu/", views.agenda_item_form, name="agenda_item_create"),
+    path("<slug:slug>/tagesordnung/aktuell/", views.agenda_current, name="agenda_current"),
+    path("<slug:slug>/tagesordnung/<int:pk>/", views.agenda_item_form, name="agenda_item_edit"),
+    path(
+        "<slug:slug>/tagesordnung/<int:pk>/verschieben/",
+        views.agenda_item_move,
+        name="agenda_item_move",
+    ),
 ]
+
+# The feature folders' own pages (speaker queue, polls), each in its own urls.py
+# whose paths start with "<slug>/redeliste/" and "<slug>/abstimmungen/" (the contract).
+for _folder in ("queue", "polls"):
+    if find_spec(f"consultations.conferences.{_folder}") and find_spec(
+        f"consultations.conferences.{_folder}.urls"
+    ):
+        urlpatterns.append(path("", include(f"consultations.conferences.{_folder}.urls")))

@@ -145,12 +145,50 @@ def gallery_shots() -> list[Shot]:
         )
         if reported is not None:
             shots.append(Shot("case", reverse("moderation:post", args=[reported.pk]), MODERATOR))
+    shots += _conference_shots()
     # Pages other parts of the platform add; each appears once its address exists.
     shots += [
         Shot("components", "/komponenten/", STAFF),
         Shot("staff-queue", "/moderation/", STAFF),
     ]
     return [shot for shot in shots if shot.status == 404 or _exists(shot.path)]
+
+
+def _conference_shots() -> list[Shot]:
+    """The base conference of the demo: as a registered member, its chair (the demo moderator)
+    and staff (organiser), with the registration form, the organisers' page and the tracker."""
+    from django.urls import reverse
+
+    from consultations.conferences.models import Commitment, Conference
+
+    shots = [Shot("conferences", reverse("conferences:index"), MEMBER)]
+    conference = Conference.objects.order_by("pk").first()
+    if conference is not None:
+        url = conference.get_absolute_url()
+        slug = conference.slug
+        shots += [
+            Shot("conference", url, MEMBER),
+            Shot("conference", url, MODERATOR),
+            Shot("conference", url, STAFF),
+            Shot(
+                "conference-registration", reverse("conferences:registration", args=[slug]), MEMBER
+            ),
+            Shot(
+                "conference-registrations", reverse("conferences:registrations", args=[slug]), STAFF
+            ),
+            Shot(
+                "conference-agenda-new",
+                reverse("conferences:agenda_item_create", args=[slug]),
+                STAFF,
+            ),
+        ]
+    shots.append(Shot("tracker", reverse("conferences:tracker"), MEMBER))
+    commitment = Commitment.objects.order_by("pk").first()
+    if commitment is not None:
+        shots.append(
+            Shot("commitment", reverse("conferences:commitment", args=[commitment.pk]), STAFF)
+        )
+    return shots
 
 
 def file_name(shot: Shot, language: str, width: int) -> str:

@@ -7,6 +7,8 @@ order waits at the front and the chair adds a hall speaker without an account.
 
 from __future__ import annotations
 
+from typing import Any
+
 from consultations.conferences import services as conference_services
 from consultations.conferences.models import Conference, ConferenceRole, Registration
 from consultations.conferences.queue import services
@@ -84,3 +86,9 @@ def seed_queue(conference: Conference) -> bool:
         sublist="default-1",
     )
     return True
+
+
+def seed(*, conference: Conference, people: Any = None, stdout: Any = None) -> None:
+    """The conference demo's hook (``consultations.conferences.demo``): a running queue."""
+    if seed_queue(conference) and stdout is not None:
+        stdout.write("conferences: a running speaker queue on the current item")

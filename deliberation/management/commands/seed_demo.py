@@ -21,7 +21,7 @@ from deliberation.demo_pages import seed_site_pages
 from deliberation.models import District, Member
 
 #: Apps whose ``<app>.demo.seed(*, stdout)`` runs after the members exist, in this order.
-DEMO_APPS = ("forums", "moderation", "consultations")
+DEMO_APPS = ("forums", "moderation", "consultations", "consultations.conferences")
 
 
 class Command(BaseCommand):

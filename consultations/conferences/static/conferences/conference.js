@@ -1,0 +1,1 @@
+/* placeholder: the conference engineer's script replaces this file. */

@@ -1,0 +1,1 @@
+/* placeholder: the polls engineer's script replaces this file. */

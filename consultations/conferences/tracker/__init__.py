@@ -1,0 +1,1 @@
+"""The coalition agreement tracker: commitments, their assessments (history) and their threads."""
