@@ -11,6 +11,9 @@ run and printed as ratios beside issue #8's targets:
 - ``connect``: 500, 1,000 and 2,000 clients opening one thread at 100 and 200 connects/s over two
   processes, against the raw server's same burst and a lone connect (``bench/connect_burst.py``).
 - ``page``: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
+- ``vote-burst``: N registered members vote on one poll within 2 s (1,000; quick: 100) over two
+  daphne processes on PostgreSQL and Redis, against a raw websockets server recording each vote
+  with one INSERT under a unique constraint in the same database (``bench/vote_burst.py``).
 - ``page-machina``: the thread page against django-machina's topic page (50 posts of a 1,000-post
   thread; three alternating runs), machina in a virtual environment of its own that the suite
   builds under ``var/bench/`` (``bench/page_machina.py``).
@@ -41,7 +44,7 @@ RESULTS = ROOT / "bench" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import connect_burst, fanout_one, fanout_redis, page_machina  # noqa: E402
+from bench import connect_burst, fanout_one, fanout_redis, page_machina, vote_burst  # noqa: E402
 from bench.common import (  # noqa: E402
     BENCH,
     SERVER_CPU,
@@ -56,7 +59,7 @@ from bench.common import (  # noqa: E402
     table_header,
 )
 
-SUITES = ("fanout", "fanout-redis", "connect", "page", "page-machina")
+SUITES = ("fanout", "fanout-redis", "connect", "vote-burst", "page", "page-machina")
 SERVERS = ("raw", "tutorial", "ours")
 #: Suite options whose default depends on ``--quick`` (None on the command line: not given).
 FULL = {
@@ -73,6 +76,7 @@ FULL = {
     "burst_clients": [500, 1000, 2000],
     "burst_rates": [100.0, 200.0],
     "lone": 20,
+    **vote_burst.FULL,
 }
 QUICK = {
     "clients": [100],
@@ -88,6 +92,7 @@ QUICK = {
     "burst_clients": [500],
     "burst_rates": [100.0],
     "lone": 10,
+    **vote_burst.QUICK,
 }
 
 
@@ -164,6 +169,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
     burst = results.get("connect")
     if burst:
         lines += ["", *connect_burst.report(burst)]
+    votes = results.get("vote-burst")
+    if votes:
+        lines += ["", *vote_burst.report(votes)]
     page = results.get("thread_page")
     if page and "rows" in page:
         lines.append("")
@@ -286,6 +294,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=60.0,
         help="seconds a client may take from its scheduled connect to synced",
     )
+    vote_burst.add_arguments(parser)
     page = parser.add_argument_group("page")
     page.add_argument("--page-posts", type=int, nargs="+", help="default 10 100 1000")
     page.add_argument("--no-page", action="store_true", help="leave out the page suites")
@@ -303,7 +312,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.no_page:  # no thread page suite at all, alone or against machina
         suites = [s for s in suites if s not in ("page", "page-machina")]
     args.suite = suites
-    if min(args.repeat, args.lone, args.processes, args.page_runs, args.page_repeat) < 1:
+    if (
+        min(
+            args.repeat,
+            args.lone,
+            args.processes,
+            args.page_runs,
+            args.page_repeat,
+            args.vote_repeat,
+        )
+        < 1
+    ):
         parser.error(
             "--repeat, --lone, --processes, --page-runs and --page-repeat must be at least 1"
         )
@@ -341,6 +360,10 @@ def main() -> None:
             for suite in ("fanout-redis", "connect"):
                 if suite in results:
                     results["suite_seconds"][suite] = results[suite]["seconds"]
+        if "vote-burst" in args.suite:
+            suite_started = time.monotonic()
+            results["vote-burst"] = vote_burst.run_suite(args, scratch)
+            results["suite_seconds"]["vote-burst"] = round(time.monotonic() - suite_started, 1)
         if "page" in args.suite:
             suite_started = time.monotonic()
             results["thread_page"] = thread_page(args, scratch, base_env(scratch, "", None))

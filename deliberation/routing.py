@@ -2,6 +2,9 @@
 
 from django.urls import path
 
+from consultations.conferences.routing import (
+    websocket_urlpatterns as conferences_websocket_urlpatterns,
+)
 from deliberation.consumers import EchoProbeConsumer
 from forums.routing import websocket_urlpatterns as forums_websocket_urlpatterns
 from moderation.routing import websocket_urlpatterns as moderation_websocket_urlpatterns
@@ -10,4 +13,5 @@ websocket_urlpatterns = [
     path("ws/probe/", EchoProbeConsumer.as_asgi()),
     *forums_websocket_urlpatterns,
     *moderation_websocket_urlpatterns,
+    *conferences_websocket_urlpatterns,
 ]

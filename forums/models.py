@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from deliberation.models import StreamEvent
+
 #: Short names the forum URLs use themselves (``/foren/suche/`` is the search page).
 RESERVED_SLUGS = frozenset({"suche", "thema", "beitrag"})
 
@@ -226,21 +228,19 @@ class Reaction(models.Model):
         ]
 
 
-class ThreadEvent(models.Model):
+class ThreadEvent(StreamEvent):
     """The thread's append-only event log (outbox), written in the same transaction as the change.
 
-    ``seq`` is gap-free per thread: clients that missed events replay them from here. A payload is
-    scrubbed when its post is hidden or its author's account is deleted.
+    The shape of every stream's outbox (seq, type, payload, created_at), appended by
+    :func:`deliberation.streams.record_event`. ``seq`` is gap-free per thread: clients that
+    missed events replay them from here. A payload is scrubbed when its post is hidden or its
+    author's account is deleted.
     """
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveBigIntegerField()
-    type = models.CharField(max_length=40)
     post = models.ForeignKey(
         Post, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
-    payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["thread", "seq"]

@@ -1,5 +1,7 @@
 """Replaying a thread's event log to a client that missed events (reconnect or a seq gap).
 
+The rows come from the one outbox replay of every stream (:mod:`deliberation.replay`); what is
+the thread's own is the scrubbing: a post event carries the post as it is now, for the reader.
 ``forums.selectors.events_after`` is the public name; it lives here so the replay sits next to
 nothing but the catalogue it shares with the live path (``forums.events``).
 """
@@ -8,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from deliberation.replay import REPLAY_LIMIT, rows_after
 from forums import events
 from forums.models import Thread, ThreadEvent
 from forums.permissions import can_moderate, checker_for
 
-REPLAY_LIMIT = 500
+__all__ = ["REPLAY_LIMIT", "events_after"]
 
 
 def events_after(
@@ -30,15 +33,13 @@ def events_after(
     its author and the forum's moderators. Precondition: ``user`` may view the thread (fetch it
     with ``access_thread``). A client that receives ``limit`` frames asks again from the last seq.
     """
-    try:
-        after = max(0, int(after))
-    except (TypeError, ValueError):
-        after = 0
-    limit = max(1, min(int(limit), REPLAY_LIMIT))
-    rows = (
-        ThreadEvent.objects.filter(thread_id=thread.pk, seq__gt=after)
-        .select_related("post__author", "post__reply_to__author")
-        .order_by("seq")[:limit]
+    rows = rows_after(
+        ThreadEvent,
+        stream_field="thread",
+        stream_pk=thread.pk,
+        after=after,
+        limit=limit,
+        select_related=("post__author", "post__reply_to__author"),
     )
     if moderator is None:
         moderator = can_moderate(user, thread.forum, checker=checker_for(user))

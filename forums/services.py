@@ -39,6 +39,7 @@ from deliberation import ratelimit
 from deliberation.live import access_changed_on_commit, broadcast_on_commit, group_name
 from deliberation.markup import render_markdown
 from deliberation.models import Member
+from deliberation.streams import record_event
 from forums import events
 from forums.errors import ServiceError
 from forums.models import (
@@ -202,20 +203,12 @@ def _record_event(
     Precondition: inside ``transaction.atomic()``, with ``thread`` fetched by :func:`_lock_thread`
     in this transaction (so ``thread.last_seq`` is current). ``also`` are further columns of the
     thread to set in the same UPDATE (expressions allowed). Returns the complete event,
-    ``{"type", "seq", "thread", ...}``, ready for :func:`_broadcast`.
+    ``{"type", "seq", "thread", ...}``, ready for :func:`_broadcast`. The one outbox mechanism
+    of every stream: :func:`deliberation.streams.record_event`.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("_record_event must run inside transaction.atomic()")
-    seq = thread.last_seq + 1
-    # The guard on last_seq turns a caller that forgot the lock into an error, not a gap.
-    if not Thread.objects.filter(pk=thread.pk, last_seq=seq - 1).update(
-        last_seq=seq, **(also or {})
-    ):
-        raise RuntimeError("thread changed under _record_event: was it locked?")
-    thread.last_seq = seq
-    full = {**event, "type": event["type"], "seq": seq, "thread": thread.pk}
-    ThreadEvent.objects.create(thread=thread, seq=seq, type=event["type"], post=post, payload=full)
-    return full
+    return record_event(
+        thread, event, outbox=ThreadEvent, stream_field="thread", also=also, post=post
+    )
 
 
 def _broadcast(thread: Thread, event: dict, *, moderator_event: dict | None = None) -> None:

@@ -27,21 +27,20 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from deliberation.frames import answer_ping, error_frame
+from deliberation.frames import TokenBucket, answer_ping, error_frame
 from deliberation.hub import get_hub
 from deliberation.live import ACCESS_CHANGED_TEXT, MODERATOR, encode, group_name
 from deliberation.livework import DirectDispatch, reads
 from deliberation.session_watch import SessionWatchMixin
 from deliberation.socket_auth import member_behind
-from forums import permissions
-from forums.consumers import (
+from deliberation.stream_consumer import (
     CLOSE_DROPPED,
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     RATE_BURST,
     RATE_PER_SECOND,
-    TokenBucket,
 )
+from forums import permissions
 from forums.models import Forum
 from moderation.permissions import can_view_queue
 

@@ -76,9 +76,16 @@ def access_conference(user: Any, slug: str, *, chair: bool = False) -> Conferenc
 
     With ``chair``, also requires the chair's right (PermissionDenied without it).
     """
-    conference = (
-        Conference.objects.select_related("forum", "current_item").filter(slug=slug).first()
-    )
+    return _access(user, {"slug": slug}, chair=chair)
+
+
+def access_conference_stream(user: Any, pk: int) -> Conference:
+    """The conference by its pk, as :func:`access_conference` (the live socket names it so)."""
+    return _access(user, {"pk": pk}, chair=False)
+
+
+def _access(user: Any, lookup: dict[str, Any], *, chair: bool) -> Conference:
+    conference = Conference.objects.select_related("forum", "current_item").filter(**lookup).first()
     if conference is None or not can_view(user, conference):
         raise Http404
     if chair and not can_chair(user, conference):

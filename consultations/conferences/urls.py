@@ -3,10 +3,8 @@
 Fixed paths come before ``<slug>/``; their names are reserved for conferences
 (``services.RESERVED_SLUGS``). The speaker queue's and the polls' own ``urls.py`` (in their
 folders, with paths ``<slug>/redeliste/...`` and ``<slug>/abstimmungen/...``) are included
-once they exist.
+at the end.
 """
-
-from importlib.util import find_spec
 
 from django.urls import include, path
 
@@ -31,12 +29,6 @@ urlpatterns = [
         views.agenda_item_move,
         name="agenda_item_move",
     ),
+    # The feature folders' own pages, paths "<slug>/redeliste/..." and "<slug>/abstimmungen/...".
+    path("", include("consultations.conferences.polls.urls")),
 ]
-
-# The feature folders' own pages (speaker queue, polls), each in its own urls.py
-# whose paths start with "<slug>/redeliste/" and "<slug>/abstimmungen/" (the contract).
-for _folder in ("queue", "polls"):
-    if find_spec(f"consultations.conferences.{_folder}") and find_spec(
-        f"consultations.conferences.{_folder}.urls"
-    ):
-        urlpatterns.append(path("", include(f"consultations.conferences.{_folder}.urls")))

@@ -91,7 +91,7 @@ def test_no_written_post_before_the_preparation_opens(conference, sam, alice):
     with pytest.raises(ServiceError) as caught:
         forum_services.post_create(actor=alice, thread=item.thread, body="Zu früh.")
     assert caught.value.code == "closed"
-    assert "opens" in caught.value.message
+    assert "beginnt am" in caught.value.message
 
 
 def test_organisers_moderate_the_conference_forum(conference, sam, alice):

@@ -385,7 +385,7 @@ async def test_resync_over_an_open_socket_replays_the_range(thread, alice, bob, 
 
 async def test_a_client_too_far_behind_is_told_to_reload(thread, alice, bob, settings, monkeypatch):
     settings.POST_RATE_LIMIT = 100
-    monkeypatch.setattr(consumers, "REPLAY_LIMIT", 2)
+    monkeypatch.setattr(consumers.ThreadConsumer, "replay_limit", 2)
     await _post_many(thread, bob, 3)
     ws, _hello, frames = await open_socket(thread.pk, await session_cookie(alice), query="after=0")
     assert frames == [{"type": "reset", "thread": thread.pk, "seq": 4, "reason": "too_far_behind"}]

@@ -7,6 +7,8 @@ place, so the queries can be counted; the full ASGI path is tested in test_consu
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from forums import services
@@ -22,7 +24,8 @@ pytestmark = pytest.mark.django_db
 POST_FRAME_QUERIES = 12
 PING_FRAME_QUERIES = 2
 
-_handle = ThreadConsumer.__dict__["_handle"].func
+#: The sync side of a write frame (the base consumer's, :mod:`deliberation.stream_consumer`).
+_handle = inspect.getattr_static(ThreadConsumer, "_handle").func
 
 
 def _consumer(member, thread) -> ThreadConsumer:

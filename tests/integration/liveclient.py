@@ -1,4 +1,5 @@
-"""A protocol client for tests against real servers (docs/PROTOCOL.md), and what it saw.
+"""A protocol client of a live stream (a thread, a conference) for tests against real servers
+(docs/PROTOCOL.md), and what it saw.
 
 It behaves as the platform's browser script is meant to, on the parts that matter under faults:
 
@@ -94,17 +95,19 @@ class Record:
 
 
 class LiveClient:
-    """One reader (and poster, with a session cookie) of one live thread; see the module doc.
+    """One reader (and poster, with a session cookie) of one live stream; see the module doc.
 
-    ``start()`` runs it in the background until ``stop()``. Timing parameters are arguments so
-    that tests can run a heartbeat of 1 s where browsers use 25 s.
+    ``stream`` is the socket path's kind (``threads``, ``conferences``): every stream speaks the
+    same protocol, only threads take posts. ``start()`` runs it in the background until
+    ``stop()``. Timing parameters are arguments so that tests can run a heartbeat of 1 s where
+    browsers use 25 s.
     """
 
     def __init__(
         self,
         name: str,
         server: DaphneServer,
-        thread_id: int,
+        stream_id: int,
         *,
         cookie: str | None = None,
         last_seq: int = 0,
@@ -115,10 +118,12 @@ class LiveClient:
         backoff_cap: float = 5.0,
         post_retry: float = 1.0,
         head_grace: float = 1.0,
+        stream: str = "threads",
     ) -> None:
         self.name = name
+        self.stream = stream
         self.server = server
-        self.thread_id = thread_id
+        self.stream_id = stream_id
         self.cookie = cookie
         self.last_seq = last_seq
         self.heartbeat = heartbeat
@@ -193,7 +198,7 @@ class LiveClient:
     # --- the connection loop --------------------------------------------------------------------
 
     def _url(self) -> str:
-        return f"{self.server.ws_url}/ws/threads/{self.thread_id}/?after={self.last_seq}"
+        return f"{self.server.ws_url}/ws/{self.stream}/{self.stream_id}/?after={self.last_seq}"
 
     async def _run(self) -> None:
         from websockets.asyncio.client import connect

@@ -5,6 +5,8 @@
  * the page connects to /ws/threads/<id>/ (protocol: docs/PROTOCOL.md), shows new posts as they
  * come, and sends replies over the socket: shown at once as "sending", retried with the same
  * client_id after a reconnect until the server acknowledges them, so nothing typed is lost.
+ * The socket itself (reconnects, heartbeat, replay, de-dup by seq) is the shared client,
+ * Mitmachen.live (deliberation/static/deliberation/js/live.js, loaded before this script).
  *
  * Markup contract: templates/forums/_post.html (one post) and its <template id="post-template">
  * copy, which this script clones and fills (fillPost) so that a live post is the same HTML as
@@ -20,7 +22,8 @@
   "use strict";
 
   var root = document.getElementById("thread");
-  if (!root || !("WebSocket" in window) || !window.JSON) {
+  if (!root || !("WebSocket" in window) || !window.JSON || !window.Mitmachen
+      || !window.Mitmachen.live) {
     return;
   }
 
@@ -34,18 +37,12 @@
   }
 
   // --- settings ----------------------------------------------------------------------------------
-  var heartbeatMs = 25000; // the server's hello says how often (hello.heartbeat, seconds)
-  var PONG_TIMEOUT_MS = 10000;
-  var HEAD_GRACE_MS = 2000;
-  var BACKOFF_FIRST_MS = 1000;
-  var BACKOFF_CAP_MS = 30000;
   var ANNOUNCE_EVERY_MS = 5000;
   var ANNOUNCE_BATCH_MS = 1500;
   var AT_BOTTOM_PX = 80;
 
   var threadId = Number(root.dataset.threadId);
   var wsPath = root.dataset.wsPath || "/ws/threads/" + threadId + "/";
-  var lastSeq = Number(root.dataset.lastSeq) || 0;
   var onLastPage = root.dataset.lastPage !== "false";
   var postsList = document.getElementById("posts");
   var template = document.getElementById("post-template");
@@ -59,18 +56,7 @@
   var replyNote = document.getElementById("reply-to-note");
   var storageKey = "mitmachen.pending." + threadId;
 
-  var socket = null;
-  var connected = false; // hello received on the current socket
-  var everConnected = false;
-  var stopped = false; // the server refused us for good (4403, 4404)
-  var attempt = 0;
-  var reconnectTimer = null;
-  var heartbeatTimer = null;
-  var pongTimer = null;
-  var syncing = false; // between hello/resync and synced: seqs may skip (filtered events)
-  var held = new Map(); // seq -> frame: events beyond a gap during a replay, until synced
-  var busyRetryAfter = null; // seconds, from a "busy" frame before a 4503 close
-  var resyncPending = false;
+  var stream = null; // Mitmachen.live's handle, once started
   var me = null; // {id, display_name} from hello
   var canModerate = false;
   var pending = new Map(); // client_id -> {body, replyTo, li, acked, postId}
@@ -79,7 +65,6 @@
   var announceTimer = null;
   var lastAnnounce = 0;
   var refId = 0;
-  var announcedConnection = "online"; // the connection state last announced (once per change)
 
   // --- small DOM helpers -------------------------------------------------------------------------
   function el(tag, attrs, text) {
@@ -133,212 +118,38 @@
     form.insertBefore(formError, submit || null);
   }
 
-  function setConnection(state) {
-    root.dataset.live = state;
-    var text = "";
-    if (state === "connecting" && everConnected) {
-      // The first connect is not news; a lost connection is.
-      text = gettext("Connection lost. Reconnecting…");
-    } else if (state === "offline") {
-      text = gettext("You are offline. New posts will appear when the connection is back.");
-    } else if (state === "refused") {
-      text = gettext("Live updates have stopped: you no longer have access to this thread. Please reload the page.");
-    }
-    connectionNote.textContent = text;
-    connectionNote.hidden = !text;
-    var kind = text ? state : "online";
-    if (kind !== announcedConnection) {
-      if (text) {
-        announce(text);
-      } else if (state === "online" && everConnected) {
-        announce(gettext("Connected again."));
-      }
-      announcedConnection = kind;
-    }
-  }
-
-  // --- the socket --------------------------------------------------------------------------------
-  function socketUrl() {
-    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    return scheme + "//" + window.location.host + wsPath + "?after=" + lastSeq;
-  }
-
-  function connect() {
-    if (stopped || socket) { return; }
-    window.clearTimeout(reconnectTimer);
-    reconnectTimer = null;
-    setConnection(navigator.onLine === false ? "offline" : "connecting");
-    var ws;
-    try {
-      ws = new WebSocket(socketUrl());
-    } catch (_err) {
-      scheduleReconnect();
-      return;
-    }
-    socket = ws;
-    ws.onmessage = function (message) {
-      if (ws !== socket) { return; }
-      var frame;
-      try {
-        frame = JSON.parse(message.data);
-      } catch (_err) {
-        return;
-      }
-      if (frame && typeof frame.type === "string") {
-        handle(frame);
-      }
-    };
-    ws.onclose = function (event) {
-      if (ws !== socket) { return; }
-      dropSocket();
-      if (event.code === 4403 || event.code === 4404) {
-        stopped = true;
-        setConnection("refused");
-        return;
-      }
-      scheduleReconnect(retryHint(event));
-    };
-  }
-
-  function dropSocket() {
-    var ws = socket;
-    socket = null;
-    connected = false;
-    syncing = false;
-    held = new Map(); // the reconnect's replay starts again from lastSeq
-    resyncPending = false;
-    window.clearInterval(heartbeatTimer);
-    window.clearTimeout(pongTimer);
-    heartbeatTimer = null;
-    pongTimer = null;
-    if (ws) {
-      ws.onmessage = null;
-      ws.onclose = null;
-      try { ws.close(); } catch (_err) { /* already closed */ }
-    }
-    markPendingWaiting();
-  }
-
-  // A server under a connect burst sends {"type": "busy", "retry_after": seconds} and closes
-  // with 4503: wait that long, plus up to as much again, so that the clients it shed do not all
-  // return at the same moment.
-  function retryHint(event) {
-    if (event.code !== 4503) { return null; }
-    var seconds = busyRetryAfter || 1;
-    busyRetryAfter = null;
-    return Math.min(seconds, 60) * 1000 * (1 + Math.random());
-  }
-
-  function scheduleReconnect(hintMs) {
-    if (stopped || reconnectTimer) { return; }
-    var base = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
-    attempt += 1;
-    var delay = base / 2 + Math.random() * base / 2; // jitter: many phones must not return at once
-    if (typeof hintMs === "number") { delay = Math.max(delay, hintMs); }
-    setConnection(navigator.onLine === false ? "offline" : "connecting");
-    reconnectTimer = window.setTimeout(function () {
-      reconnectTimer = null;
-      connect();
-    }, delay);
-  }
-
-  function reconnectNow() {
-    if (stopped) { return; }
-    window.clearTimeout(reconnectTimer);
-    reconnectTimer = null;
-    if (!socket) { connect(); }
-  }
-
-  function send(frame) {
-    if (!socket || !connected) { return false; }
-    try {
-      socket.send(JSON.stringify(frame));
-      return true;
-    } catch (_err) {
-      return false;
-    }
-  }
-
-  function startHeartbeat(seconds) {
-    if (typeof seconds === "number" && seconds > 0) { heartbeatMs = seconds * 1000; }
-    window.clearInterval(heartbeatTimer);
-    heartbeatTimer = window.setInterval(function () {
-      if (!send({ type: "ping" })) { return; }
-      window.clearTimeout(pongTimer);
-      pongTimer = window.setTimeout(function () {
-        // Browsers do not always notice a dead connection: give up on it ourselves.
-        dropSocket();
-        scheduleReconnect();
-      }, PONG_TIMEOUT_MS);
-    }, heartbeatMs);
-  }
+  var showConnection = window.Mitmachen.live.status(root, connectionNote, {
+    reconnecting: gettext("Connection lost. Reconnecting…"),
+    offline: gettext("You are offline. New posts will appear when the connection is back."),
+    refused: gettext("Live updates have stopped: you no longer have access to this thread. Please reload the page."),
+    back: gettext("Connected again.")
+  });
+  function setConnection(state) { showConnection(state, everConnected()); }
+  function connected() { return !!stream && stream.connected(); }
+  function everConnected() { return !!stream && stream.everConnected(); }
+  function send(frame) { return !!stream && stream.send(frame); }
 
   // --- frames from the server --------------------------------------------------------------------
-  function handle(frame) {
+  function onFrame(frame) {
     switch (frame.type) {
-      case "hello": return onHello(frame);
-      case "synced": return onSynced(frame);
-      case "reset": return onReset(frame);
-      case "pong": return onPong(frame);
-      case "busy":
-        busyRetryAfter = typeof frame.retry_after === "number" && frame.retry_after > 0
-          ? frame.retry_after : null;
-        return undefined;
       case "ack": return onAck(frame);
       case "error": return onError(frame);
       case "presence": return setOnline(frame.count, frame.names);
-      default:
-        if (typeof frame.seq === "number") { return onEvent(frame); }
-        return undefined;
+      default: return undefined;
     }
   }
 
   function onHello(frame) {
-    connected = true;
-    everConnected = true;
-    attempt = 0;
-    syncing = true;
     me = frame.member || null;
     canModerate = !!frame.can_moderate;
-    setConnection("online");
     setOnline(frame.online);
-    startHeartbeat(frame.heartbeat);
     if (frame.locked) { applyLocked(true); }
     pending.forEach(function (item, clientId) {
       if (!item.acked) { sendPending(clientId, item); }
     });
   }
 
-  // Every pong carries the thread's head: an event lost on the way is noticed within one
-  // heartbeat, even when nothing is posted after it. The event may also just be on its way (it
-  // was committed a moment ago): give it HEAD_GRACE_MS before asking for a replay.
-  function onPong(frame) {
-    window.clearTimeout(pongTimer);
-    var head = frame.seq;
-    if (syncing || typeof head !== "number" || head <= lastSeq) { return; }
-    var ws = socket;
-    window.setTimeout(function () {
-      if (socket === ws && connected && !syncing && head > lastSeq) { requestResync(); }
-    }, HEAD_GRACE_MS);
-  }
-
-  function onSynced(frame) {
-    syncing = false;
-    resyncPending = false;
-    // What arrived beyond a gap during the replay: the replay skipped numbers the member may
-    // not see, so apply the rest now, in order (docs/PROTOCOL.md, "Sequence numbers").
-    var seqs = Array.from(held.keys()).sort(function (a, b) { return a - b; });
-    var frames = held;
-    held = new Map();
-    seqs.forEach(function (seq) { if (seq > lastSeq) { applyEvent(frames.get(seq)); } });
-    if (typeof frame.seq === "number" && frame.seq > lastSeq) { setSeq(frame.seq); }
-  }
-
-  function onReset(frame) {
-    syncing = false;
-    resyncPending = false;
-    held = new Map();
-    if (typeof frame.seq === "number") { setSeq(frame.seq); }
+  function onReset() {
     var note = document.getElementById("live-reset");
     if (!note) {
       note = el("p", { id: "live-reset", "class": "notice live-reset" });
@@ -353,41 +164,10 @@
   }
 
   function setSeq(seq) {
-    lastSeq = seq;
     root.dataset.lastSeq = String(seq);
   }
 
-  function requestResync() {
-    if (resyncPending) { return; }
-    resyncPending = true;
-    syncing = true;
-    send({ type: "resync", after: lastSeq });
-  }
-
-  function onEvent(frame) {
-    if (frame.seq <= lastSeq) { return; } // seen already (a replay overlapping the live frames)
-    if (!syncing && frame.seq > lastSeq + 1) {
-      requestResync(); // a gap: the layer dropped something; the database has it
-      return;
-    }
-    if (syncing && frame.seq > lastSeq + 1) {
-      // During a replay: a live frame that was on its way before the server took our resync,
-      // or a replayed one after a number the member may not see. Hold it: the replay fills
-      // in before it, or synced says it may be applied.
-      held.set(frame.seq, frame);
-      return;
-    }
-    applyEvent(frame);
-    // Anything held that is next in line now.
-    while (held.has(lastSeq + 1)) {
-      var next = held.get(lastSeq + 1);
-      held.delete(lastSeq + 1);
-      applyEvent(next);
-    }
-  }
-
   function applyEvent(frame) {
-    setSeq(frame.seq);
     switch (frame.type) {
       case "post.created": return onPostCreated(frame.post);
       case "post.hidden": return updatePost(frame.post, frame.moderation);
@@ -844,7 +624,7 @@
       if (empty) { empty.remove(); }
       postsList.appendChild(li);
     }
-    markPending(item, connected ? "sending" : "waiting");
+    markPending(item, connected() ? "sending" : "waiting");
     savePending();
     return item;
   }
@@ -962,7 +742,7 @@
   if (form && textarea) {
     form.addEventListener("submit", function (event) {
       // Until the socket has worked once, the plain form does the job (e.g. websockets blocked).
-      if (!everConnected) { return; }
+      if (!everConnected()) { return; }
       event.preventDefault();
       clearFormError();
       var body = textarea.value;
@@ -1014,7 +794,7 @@
     });
     postsList.addEventListener("submit", function (event) {
       var agreeForm = event.target.closest ? event.target.closest("form.post-agree") : null;
-      if (!agreeForm || !connected) { return; } // offline: the plain form still works
+      if (!agreeForm || !connected()) { return; } // offline: the plain form still works
       var li = agreeForm.closest("li.post");
       var button = q(agreeForm, "button");
       if (!li || !button || !li.dataset.postId) { return; }
@@ -1059,22 +839,16 @@
     });
   }
 
-  window.addEventListener("online", reconnectNow);
-  window.addEventListener("offline", function () { setConnection("offline"); });
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { reconnectNow(); }
-  });
-  window.addEventListener("pagehide", function () {
-    stopped = true; // leaving: no reconnect from a page in the back/forward cache
-    dropSocket();
-  });
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) {
-      stopped = false;
-      connect();
-    }
-  });
-
   restorePending();
-  connect();
+  stream = window.Mitmachen.live.open({
+    path: wsPath,
+    after: Number(root.dataset.lastSeq) || 0,
+    onEvent: applyEvent,
+    onHello: onHello,
+    onFrame: onFrame,
+    onReset: onReset,
+    onStatus: setConnection,
+    onDrop: markPendingWaiting,
+    onSeq: setSeq
+  });
 })();

@@ -1,0 +1,215 @@
+"""The writers of polls: open, vote, hall count, close.
+
+Who may: the chair (``permissions.can_chair``) opens, closes and counts the hall; members
+registered for the conference (``permissions.is_registered``; guests never) vote, once each.
+When may: polls are opened on a conference that is not archived; votes and the close only while
+the poll is open. A refusal raises :class:`forums.errors.ServiceError` and changes nothing.
+
+A vote takes the poll's row lock (so a close cannot slip between the check and the count),
+inserts a :class:`Ballot` (unique per poll and member: the database refuses a second one) and
+raises the chosen options' counters with ``F()``. Only a named poll also stores the choices.
+Votes are not events of the conference stream; the turnout leaves as a coalesced unsequenced
+frame after commit (:mod:`.turnout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from consultations.conferences import live
+from consultations.conferences.models import AgendaItem, Conference, Registration
+from consultations.conferences.permissions import can_chair, is_registered
+from consultations.conferences.polls import events, selectors, turnout
+from consultations.conferences.polls.models import Ballot, NamedChoice, Poll, PollOption
+from deliberation import clock
+from deliberation.models import Member
+from forums.errors import ServiceError
+
+MAX_OPTIONS = 20
+MAX_QUESTION = 300
+MAX_OPTION = 200
+
+
+def _require_chair(actor: Member, conference: Conference) -> None:
+    if not can_chair(actor, conference):
+        raise ServiceError("forbidden", _("Only the conference's chairs may do this."))
+
+
+def _clean_options(kind: str, options: Sequence[str]) -> list[tuple[str, str]]:
+    """(code, label) per option, in order."""
+    if kind == Poll.Kind.YES_NO:
+        return [(code, "") for code in PollOption.Code.values]
+    labels = [" ".join(str(label).split()) for label in options]
+    labels = [label for label in labels if label]
+    if len(labels) < 2:
+        raise ServiceError("invalid", _("Please give at least two options."))
+    if len(labels) > MAX_OPTIONS:
+        raise ServiceError(
+            "invalid", _("Please give at most %(count)d options.") % {"count": MAX_OPTIONS}
+        )
+    if any(len(label) > MAX_OPTION for label in labels):
+        raise ServiceError(
+            "too_long",
+            _("An option may be at most %(count)d characters long.") % {"count": MAX_OPTION},
+        )
+    if len({label.casefold() for label in labels}) != len(labels):
+        raise ServiceError("invalid", _("Each option may appear only once."))
+    return [("", label) for label in labels]
+
+
+def poll_open(
+    *,
+    actor: Member,
+    conference: Conference,
+    item: AgendaItem,
+    question: str,
+    kind: str,
+    options: Sequence[str] = (),
+    max_choices: int = 1,
+    secret: bool = True,
+    live_results: bool = False,
+) -> Poll:
+    """The chair opens a poll on ``item``; everyone's page shows it at once (``poll.opened``).
+
+    For yes/no/abstain the options are fixed; single and multiple choice need 2 to 20 options;
+    multiple choice lets a voter tick 1 to ``max_choices`` of them. One open poll per item.
+    """
+    _require_chair(actor, conference)
+    if item.conference_id != conference.pk:
+        raise ServiceError("invalid", _("This item belongs to another conference."))
+    if conference.phase == Conference.Phase.ARCHIVED:
+        raise ServiceError("closed", _("This conference is archived."))
+    if kind not in Poll.Kind.values:
+        raise ServiceError("invalid", _("Please choose the kind of poll."))
+    question = " ".join(str(question).split())
+    if not question:
+        raise ServiceError("invalid", _("Please enter the question."))
+    if len(question) > MAX_QUESTION:
+        raise ServiceError(
+            "too_long",
+            _("The question may be at most %(count)d characters long.") % {"count": MAX_QUESTION},
+        )
+    cleaned = _clean_options(kind, options)
+    if kind == Poll.Kind.MULTIPLE:
+        if not 1 <= max_choices <= len(cleaned):
+            raise ServiceError(
+                "invalid",
+                _("Voters may tick between 1 and %(count)d options.") % {"count": len(cleaned)},
+            )
+    else:
+        max_choices = 1
+    with transaction.atomic():
+        locked = live.lock(conference)
+        if Poll.objects.filter(item=item, status=Poll.Status.OPEN).exists():
+            raise ServiceError("conflict", _("A poll on this item is still open."))
+        poll = Poll.objects.create(
+            conference=locked,
+            item=item,
+            question=question,
+            kind=kind,
+            max_choices=max_choices,
+            secret=secret,
+            live_results=live_results,
+            opened_by=actor,
+            opened_at=clock.now(),
+        )
+        PollOption.objects.bulk_create(
+            PollOption(poll=poll, position=index, code=code, label=label)
+            for index, (code, label) in enumerate(cleaned, start=1)
+        )
+        live.record_and_broadcast(locked, events.poll_opened(selectors.snapshot(poll)))
+    return poll
+
+
+def _refuse_voter(actor: Member, conference: Conference) -> None:
+    if is_registered(actor, conference):
+        return
+    if actor is None or not actor.is_authenticated:
+        raise ServiceError("forbidden", _("Please log in to vote."))
+    if getattr(actor, "is_guest", False):
+        raise ServiceError("forbidden", _("Guests cannot vote in the conference's polls."))
+    raise ServiceError("forbidden", _("Only members registered for this conference may vote."))
+
+
+def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> None:
+    """``actor`` votes for ``option_ids`` (one for yes/no and single choice; 1 to
+    ``max_choices`` for multiple choice). Once per member: a second vote is refused
+    (``conflict``) by the database's unique constraint, however the requests race."""
+    conference = poll.conference
+    _refuse_voter(actor, conference)
+    chosen = list(dict.fromkeys(option_ids))
+    if not chosen:
+        raise ServiceError("invalid", _("Please choose an option."))
+    if len(chosen) > poll.max_choices:
+        raise ServiceError(
+            "invalid",
+            _("You may choose at most %(count)d options.") % {"count": poll.max_choices},
+        )
+    # A poll's options never change once it is open: checked before the lock, which every vote
+    # on this poll waits for, is held as briefly as possible.
+    valid = {option.pk for option in selectors.options_of(poll)}
+    if not set(chosen) <= valid:
+        raise ServiceError("invalid", _("Please choose one of the poll's options."))
+    with transaction.atomic():
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if locked.status != Poll.Status.OPEN:
+            raise ServiceError("closed", _("This poll is closed."))
+        try:
+            with transaction.atomic():
+                ballot = Ballot.objects.create(poll=locked, member=actor)
+        except IntegrityError:
+            raise ServiceError("conflict", _("You have already voted in this poll.")) from None
+        PollOption.objects.filter(pk__in=sorted(chosen)).update(online_count=F("online_count") + 1)
+        if not locked.secret:
+            NamedChoice.objects.bulk_create(
+                NamedChoice(ballot=ballot, option_id=option) for option in chosen
+            )
+        Poll.objects.filter(pk=locked.pk).update(ballots_count=F("ballots_count") + 1)
+        turnout.notify_on_commit(conference.pk, locked.pk)
+
+
+def poll_close(*, actor: Member, poll: Poll) -> Poll:
+    """The chair closes the poll; everyone receives the full results (``poll.closed``), kept
+    with the item. The number registered is frozen as the poll's electorate."""
+    conference = poll.conference
+    _require_chair(actor, conference)
+    with transaction.atomic():
+        locked_conference = live.lock(conference)
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if locked.status != Poll.Status.OPEN:
+            raise ServiceError("closed", _("This poll is closed."))
+        locked.status = Poll.Status.CLOSED
+        locked.closed_at = clock.now()
+        locked.eligible_count = Registration.objects.filter(conference=conference).count()
+        locked.save(update_fields=["status", "closed_at", "eligible_count"])
+        live.record_and_broadcast(locked_conference, events.poll_closed(selectors.snapshot(locked)))
+    turnout.coalescer.forget(locked.pk)
+    return locked
+
+
+def poll_hall_count(*, actor: Member, poll: Poll, counts: dict[int, int]) -> Poll:
+    """The chair enters (or corrects) the hall count: per option, how many voted in the hall
+    without a device. Shown beside the online count and added to the total."""
+    conference = poll.conference
+    _require_chair(actor, conference)
+    with transaction.atomic():
+        locked_conference = live.lock(conference)
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        options = {option.pk: option for option in locked.options.all()}
+        if set(counts) - set(options):
+            raise ServiceError("invalid", _("Please choose one of the poll's options."))
+        if any(not isinstance(n, int) or not 0 <= n <= 100_000 for n in counts.values()):
+            raise ServiceError("invalid", _("Please give each count as a whole number from 0."))
+        for pk, number in counts.items():
+            options[pk].hall_count = number
+        PollOption.objects.bulk_update(list(options.values()), ["hall_count"])
+        locked.hall_counted = True
+        locked.save(update_fields=["hall_counted"])
+        live.record_and_broadcast(
+            locked_conference, events.poll_hall_count(selectors.snapshot(locked))
+        )
+    return locked

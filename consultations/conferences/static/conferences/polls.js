@@ -1,1 +1,0 @@
-/* placeholder: the polls engineer's script replaces this file. */
