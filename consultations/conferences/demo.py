@@ -26,6 +26,7 @@ from consultations.conferences.models import (
     Registration,
 )
 from consultations.conferences.polls.demo import seed_polls
+from consultations.conferences.queue.demo import seed_queue
 from consultations.conferences.tracker import services as tracker_services
 from deliberation.models import Member
 from forums import services as forum_services
@@ -261,4 +262,5 @@ def seed(*, stdout: Any) -> None:
         services.agenda_set_current(actor=staff, conference=conference, item=items[1])
     conference.refresh_from_db()
     seed_polls(conference)
+    seed_queue(conference)
     stdout.write(f"conferences: {conference.title} ({conference.get_absolute_url()}) ready")

@@ -233,3 +233,4 @@ class ConferenceEvent(StreamEvent):
 
 # The feature folders' models, registered under this app's label (see each folder's models.py).
 from consultations.conferences.polls.models import Ballot, NamedChoice, Poll, PollOption  # noqa: E402, F401
+from consultations.conferences.queue.models import SpeakerList, SpeakRequest, SubList  # noqa: E402, F401

@@ -31,4 +31,5 @@ urlpatterns = [
     ),
     # The feature folders' own pages, paths "<slug>/redeliste/..." and "<slug>/abstimmungen/...".
     path("", include("consultations.conferences.polls.urls")),
+    path("", include("consultations.conferences.queue.urls")),
 ]
