@@ -274,7 +274,7 @@ def thread_agree(request: HttpRequest, pk: int) -> HttpResponse:
         with suppress(Http404):
             post = permissions.access_post(request.user, form.cleaned_data["post"])
     if post is None or post.thread_id != thread.pk:
-        messages.error(request, _("This post does not exist in this thread: nothing was changed."))
+        messages.error(request, _("This post does not exist in this thread."))
         return HttpResponseRedirect(thread.get_absolute_url())
     return _toggle_agreement(request, post)
 

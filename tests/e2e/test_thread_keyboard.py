@@ -163,7 +163,7 @@ def test_a_post_edited_and_deleted_live_is_the_same_as_after_a_reload(
     writer.fill("textarea[name=body]", "Zweite Fassung, live.")
     with writer.expect_navigation():
         writer.click("main form button[type=submit]")
-    expect(live.locator(".post-edited")).to_have_text("(bearbeitet)", timeout=LIVE_MS)
+    expect(reader.locator(f"#{post_id} .post-edited")).to_have_text("(bearbeitet)", timeout=LIVE_MS)
     same_after_reload(reader)
 
     with writer.expect_navigation():

@@ -449,7 +449,7 @@
   function replyLine(node) {
     var link = q(node, ".post-reply-to-link");
     if (!link && !node.firstChild) {
-      node.appendChild(document.createTextNode((postLabels.in_reply_to || gettext("In reply to")) + " "));
+      node.appendChild(document.createTextNode((postLabels.in_reply_to || "") + " "));
       link = el("a", { "class": "post-reply-to-link" });
       link.appendChild(el("span", { "class": "post-reply-to-author" }));
       node.appendChild(link);
@@ -581,7 +581,7 @@
       time.setAttribute("datetime", post.created_at);
       time.textContent = formatTime(post.created_at);
     }
-    showFilled(q(li, ".post-edited"), !!post.edited, postLabels.edited || gettext("(edited)"));
+    showFilled(q(li, ".post-edited"), !!post.edited, postLabels.edited || "");
     var reply = q(li, ".post-reply-to");
     if (reply) {
       show(reply, !!post.reply_to);
@@ -603,8 +603,7 @@
     setText(note, stateNote(state));
     show(note, !published && !post.deleted && sees);
     moderationNote(li, post);
-    showFilled(q(li, ".post-deleted-note"), !!post.deleted,
-      postLabels.deleted_note || gettext("This post was deleted by its author."));
+    showFilled(q(li, ".post-deleted-note"), !!post.deleted, postLabels.deleted_note || "");
     var body = q(li, ".post-body");
     if (body) {
       // body_html is rendered and sanitised once on the server (deliberation.markup).
@@ -630,9 +629,9 @@
       show(replyLink, !post.deleted && sees);
     }
     showLink(q(li, ".post-edit"), mine && !post.deleted, postUrl(post.id, "bearbeiten"),
-      postLabels.edit || gettext("Edit"));
+      postLabels.edit || "");
     showLink(q(li, ".post-delete"), mine && !post.deleted, postUrl(post.id, "loeschen"),
-      postLabels["delete"] || gettext("Delete"));
+      postLabels["delete"] || "");
     var report = q(li, ".post-report");
     if (report) {
       report.setAttribute("href", "/moderation/beitrag/" + post.id + "/melden/");
