@@ -53,5 +53,12 @@ class PostForm(forms.Form):
     reply_to = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
 
+class AgreeForm(forms.Form):
+    """The thread page's agreement form: the pressed toggle (a submit button) sends its id."""
+
+    # Bounded: a larger number would overflow the database's integer, not just match nothing.
+    post = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class PostEditForm(forms.Form):
     body = BodyField(label=_("Text"))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("suche/", views.search, name="search"),
     path("thema/<int:pk>/", views.thread_detail, name="thread"),
     path("thema/<int:pk>/antworten/", views.thread_reply, name="thread_reply"),
+    path("thema/<int:pk>/zustimmen/", views.thread_agree, name="thread_agree"),
     path("beitrag/<int:pk>/", views.post_permalink, name="post"),
     path("beitrag/<int:pk>/zustimmen/", views.post_agree, name="post_agree"),
     path("beitrag/<int:pk>/bearbeiten/", views.post_edit, name="post_edit"),

@@ -7,6 +7,7 @@ A refused change (``ServiceError``) re-renders the form with the member's text a
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_POST
 from deliberation.models import Member
 from forums import permissions, selectors, services
 from forums.errors import ServiceError
-from forums.forms import PostEditForm, PostForm, ThreadForm, new_client_id
+from forums.forms import AgreeForm, PostEditForm, PostForm, ThreadForm, new_client_id
 from forums.models import Forum, Post, Thread
 from forums.timeformat import time_settings
 
@@ -185,7 +186,7 @@ def _thread_page(
             "forum": forum,
             "thread": thread,
             "page_obj": page,
-            "posts": posts,
+            "posts": selectors.posts_for_template(posts),
             "is_moderator": is_moderator,
             "can_participate": can_participate,
             "can_post": can_post,
@@ -260,8 +261,31 @@ def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def thread_agree(request: HttpRequest, pk: int) -> HttpResponse:
+    """The thread page's one agreement form (#agree-form): each post's toggle is a submit button
+    of it that sends the post's id, so the page holds one CSRF token instead of one per post.
+
+    A post that is not one of this thread's, or that the member may not see, changes nothing.
+    """
+    thread = permissions.access_thread(request.user, pk)
+    form = AgreeForm(request.POST)
+    post = None
+    if form.is_valid():
+        with suppress(Http404):
+            post = permissions.access_post(request.user, form.cleaned_data["post"])
+    if post is None or post.thread_id != thread.pk:
+        messages.error(request, _("This post does not exist in this thread."))
+        return HttpResponseRedirect(thread.get_absolute_url())
+    return _toggle_agreement(request, post)
+
+
+@login_required
+@require_POST
 def post_agree(request: HttpRequest, pk: int) -> HttpResponse:
-    post = permissions.access_post(request.user, pk)
+    return _toggle_agreement(request, permissions.access_post(request.user, pk))
+
+
+def _toggle_agreement(request: HttpRequest, post: Post) -> HttpResponse:
     try:
         reacted, _count = services.reaction_toggle(actor=request.user, post=post)
     except ServiceError as error:

@@ -124,11 +124,80 @@ def test_a_live_post_is_the_same_as_after_a_reload(
     expect(post.locator(".post-body strong")).to_have_text("Nachdruck")
     expect(post.locator(".post-reply-to")).to_be_visible()
     expect(post.locator(".post-reply-to-excerpt")).to_contain_text("Mietendeckel")
-    expect(post.locator(".post-agree-label")).to_contain_text("Bob")
+    expect(post.locator("button.post-agree")).to_have_accessible_name(re.compile("Bob"))
+    expect(post.locator("a.post-reply")).to_have_accessible_name(re.compile("Bob"))
     expect(post.locator("a.post-report")).to_be_visible()
     expect(post.locator("a.post-moderate")).to_have_count(1 if viewer_name == "mo" else 0)
     expect(post.locator(".post-time")).to_have_text(re.compile(r"\d{4}, \d\d:\d\d$"))
     assert not browser_errors
+
+
+def test_a_post_edited_and_deleted_live_is_the_same_as_after_a_reload(
+    new_context, login, thread, alice, bob, browser_errors
+):
+    """The parts the server leaves empty while hidden ("(edited)", the deleted note, the author's
+    edit and delete links) are filled and emptied by the client as the server renders them."""
+    reader = open_thread(new_context, login, alice, thread)
+    writer = open_thread(new_context, login, bob, thread)
+    writer.fill("#reply-form textarea[name=body]", "Erste Fassung, live.")
+    writer.click("#reply-form button[type=submit]")
+    live = reader.locator("#posts li.post", has_text="Erste Fassung")
+    expect(live).to_have_count(1, timeout=LIVE_MS)
+    post_id = live.get_attribute("id")
+    own = writer.locator(f"#{post_id}")
+    expect(own).to_have_count(1, timeout=LIVE_MS)
+
+    def same_after_reload(page) -> None:
+        live_html = page.locator(f"#{post_id}").evaluate("(li) => li.outerHTML")
+        page.reload()
+        expect(page.locator("#thread[data-live=online]")).to_have_count(1)
+        reloaded = page.locator(f"#{post_id}").evaluate("(li) => li.outerHTML")
+        assert normalised(live_html) == normalised(reloaded)
+
+    # The author's own live post: edit and delete links filled in by the client.
+    expect(own.locator("a.post-edit")).to_have_text("Bearbeiten")
+    same_after_reload(writer)
+
+    with writer.expect_navigation():
+        writer.locator(f"#{post_id} a.post-edit").click()
+    writer.fill("textarea[name=body]", "Zweite Fassung, live.")
+    with writer.expect_navigation():
+        writer.click("main form button[type=submit]")
+    expect(reader.locator(f"#{post_id} .post-edited")).to_have_text("(bearbeitet)", timeout=LIVE_MS)
+    same_after_reload(reader)
+
+    with writer.expect_navigation():
+        writer.locator(f"#{post_id} a.post-delete").click()
+    with writer.expect_navigation():
+        writer.click("main form button[type=submit]")
+    deleted = reader.locator(f"#{post_id}")
+    expect(deleted.locator(".post-deleted-note")).to_be_visible(timeout=LIVE_MS)
+    expect(deleted.locator(".post-body")).to_be_empty()
+    same_after_reload(reader)
+    assert not browser_errors
+
+
+def test_agreeing_works_without_javascript(new_context, login, thread, alice, bob):
+    """The toggle is a submit button of the page's one agreement form (#agree-form)."""
+    bobs = thread.posts.get(author=bob)
+    page = open_thread_without_js(new_context, login, alice, thread)
+    toggle = page.locator(f"#post-{bobs.pk} button.post-agree")
+    expect(toggle).to_have_accessible_name("Dem Beitrag von Bob zustimmen")
+    with page.expect_navigation():
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"#post-{bobs.pk} .post-agree-total")).to_have_text("1 Zustimmung")
+    expect(page.locator(".messages")).to_be_visible()
+    with page.expect_navigation():
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+
+
+def open_thread_without_js(new_context, login, member, thread):
+    page = new_context(java_script_enabled=False).new_page()
+    login(page, member)
+    page.goto(thread.get_absolute_url())
+    return page
 
 
 # --- keyboard only ------------------------------------------------------------------------------
@@ -158,7 +227,7 @@ def test_reply_agree_and_report_by_keyboard_alone(new_context, login, thread, al
     expect(announcer(page)).to_have_text("Zustimmung gespeichert.")
     assert (
         assert_focus_kept(page, "agreeing")
-        == f"button.toggle.button--small.agree-button in post-{bobs.pk}"
+        == f"button.post-agree.toggle.button--small.agree-button in post-{bobs.pk}"
     )
     expect(page.locator(f"#post-{bobs.pk} .post-agree-total")).to_have_text("1 Zustimmung")
     page.keyboard.press("Enter")

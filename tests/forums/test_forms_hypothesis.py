@@ -111,6 +111,31 @@ def test_agreeing_and_deleting_with_hostile_ids_never_crash_and_a_refusal_change
         submit(fw.client(fw.alice), reverse(name, kwargs={"pk": pk}), values)
 
 
+@FORM_SETTINGS
+@given(data=st.data())
+def test_the_thread_pages_agreement_form_with_hostile_fields_never_crashes_and_changes_nothing(
+    fw, data
+):
+    """The page's one agreement form (#agree-form): the toggle sends its post's id as ``post``."""
+    values = data.draw(
+        form_data(
+            post=field_value(
+                fw.base.post.pk, fw.own_post.pk, extra=[*fw.foreign_post_ids(), 0, 2**63, 10**30]
+            )
+        )
+    )
+    thread_pk = data.draw(
+        st.one_of(st.just(fw.thread.pk), st.just(fw.other_thread.pk), foreign_ids)
+    )
+    with rolled_back():
+        url = reverse("forums:thread_agree", kwargs={"pk": thread_pk})
+        outcome = submit(fw.client(fw.alice), url, values)
+        if "forums.Reaction" in outcome.changed:
+            # Only a post of this thread that alice may agree with: never her own.
+            assert thread_pk == fw.thread.pk
+            assert str(values["post"]) == str(fw.base.post.pk)
+
+
 # --- the editor: preview and image upload ------------------------------------------------------
 
 
@@ -204,6 +229,11 @@ def test_valid_submissions_of_every_forums_form_still_change_what_they_should(fw
         ),
         (reverse("forums:post_edit", kwargs={"pk": own}), {"body": "Neu"}, "forums.Post"),
         (reverse("forums:post_agree", kwargs={"pk": fw.base.post.pk}), {}, "forums.Reaction"),
+        (
+            reverse("forums:thread_agree", kwargs={"pk": fw.thread.pk}),
+            {"post": fw.base.post.pk},
+            "forums.Reaction",
+        ),
         (reverse("forums:post_delete", kwargs={"pk": own}), {}, "forums.Post"),
     ]
     for url, data, table in cases:

@@ -144,12 +144,22 @@ def test_the_live_template_has_every_part_of_a_post_for_its_reader(client, threa
         client.force_login(member)
         html = client.get(reverse("forums:thread", kwargs={"pk": thread.pk})).content.decode()
         copy = html.split('<template id="post-template">')[1].split("</template>")[0]
-        assert '<form class="post-agree" method="post" action="" hidden>' in copy
-        assert 'class="toggle button--small agree-button" aria-pressed="false"' in copy
-        assert '<span class="visually-hidden post-agree-label"></span>' in copy
-        assert '<a class="post-reply" href="?reply_to=#reply">' in copy
-        assert '<a class="post-report" href="" hidden>' in copy
-        assert ('<a class="post-moderate" href="">' in copy) is moderates
+        assert (
+            '<button form="agree-form" name="post" value="" class="post-agree toggle button--small'
+            ' agree-button" aria-pressed="false" aria-label="" hidden>'
+        ) in copy
+        assert '<a class="post-reply" href="?reply_to=#reply" aria-label="">' in copy
+        # Parts that depend on the post are hidden and empty until the client fills them.
+        assert '<p class="post-reply-to" hidden></p>' in copy
+        assert '<span class="post-edited" hidden></span>' in copy
+        assert '<p class="post-deleted-note" hidden></p>' in copy
+        assert '<a class="post-edit" hidden></a><a class="post-delete" hidden></a>' in copy
+        assert '<a class="post-report" href="" aria-label="" hidden>' in copy
+        assert ('<a class="post-moderate" href="" aria-label="">' in copy) is moderates
+        # The agreement toggles' one form, with the page's one CSRF token.
+        posts = html.split('<ol id="posts"')[1].split("</ol>")[0]
+        assert "csrfmiddlewaretoken" not in posts + copy
+        assert '<form id="agree-form" method="post" action="/foren/thema/' in html
         # The page hands the live client the server's time format.
         assert f'data-time-format="{post_time_format()}"' in html
         assert 'data-time-zone="Europe/Berlin"' in html

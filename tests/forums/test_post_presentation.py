@@ -82,3 +82,59 @@ def test_the_page_gives_the_fixed_texts_in_the_members_language():
     assert english["agree"] == "Agree"
     assert german["agree"] == "Zustimmen"
     assert all(german[key] for key in english)
+
+
+@pytest.mark.parametrize("viewer_name", ["alice", "mo"])
+def test_the_post_template_reads_a_post_for_template_as_it_reads_the_post(
+    alice, bob, mo, sam, viewer_name, request
+):
+    """``selectors.posts_for_template`` (a dict per post, for speed) changes no byte of the page:
+    a reply, an edited post, a deleted one, one by a deleted account, a hidden one with its note,
+    one of the viewer's own, agreements; as a member and as the forum's moderator."""
+    from django.template.loader import get_template
+
+    from moderation import services as moderation_services
+    from moderation.models import Reason
+
+    viewer = request.getfixturevalue(viewer_name)
+    thread = make_thread(author=bob)
+    moderation_services.moderator_grant(actor=sam, forum=thread.forum, member=mo)
+    parent = make_post(thread, author=bob, body="Wer prüft die **Mieten**?")
+    make_post(thread, author=alice, body="Die Bezirke.", reply_to_id=parent.pk)
+    edited = make_post(thread, author=alice, body="Erst so.")
+    services.post_edit(actor=alice, post=edited, body="Dann so.")
+    deleted = make_post(thread, author=bob, body="Weg damit.")
+    services.post_delete(actor=bob, post=deleted)
+    gone = make_post(thread, author=mo, body="Ich gehe.")
+    Post.objects.filter(pk=gone.pk).update(author=None)
+    hidden = make_post(thread, author=alice, body="Unhöflich.")
+    moderation_services.post_hide(
+        actor=mo, post=hidden, reason=Reason.INSULT, text="Bitte freundlich bleiben."
+    )
+    services.reaction_toggle(actor=alice, post=parent)
+
+    template = get_template("forums/_post.html")
+    context = {
+        "can_participate": True,
+        "can_post": True,
+        "is_moderator": viewer is mo,
+        "user": viewer,
+        "post_labels": selectors.post_labels(),
+        "reply_link_prefix": "?reply_to=",
+    }
+    posts = list(selectors.thread_posts(user=viewer, thread=thread, is_moderator=viewer is mo))
+    selectors.annotate_posts_for_viewer(
+        posts, user=viewer, is_moderator=viewer is mo, can_participate=True
+    )
+    as_models = [template.render({**context, "post": post}) for post in posts]
+    as_dicts = [
+        template.render({**context, "post": post}) for post in selectors.posts_for_template(posts)
+    ]
+    assert as_dicts == as_models
+    page = "".join(as_models)
+    # What the comparison covers, so that it cannot pass on empty shells:
+    assert "<strong>Mieten</strong>" in page
+    assert 'class="post-edited">' in page and 'class="post-deleted-note">' in page
+    assert 'class="post-reply-to-link"' in page and 'data-count="1"' in page
+    assert ('class="post-edit" href=' in page) is (viewer is alice)  # her own posts
+    assert "post-moderation-note" in page

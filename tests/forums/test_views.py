@@ -426,6 +426,59 @@ def test_agreeing_with_a_post_toggles_and_redirects_back_to_it(client, alice, th
     assert Reaction.objects.count() == 0
 
 
+def test_each_toggle_submits_the_pages_one_agreement_form_with_its_csrf_token(alice, thread):
+    """Without JavaScript: the toggle is a submit button of #agree-form, which holds the page's
+    one CSRF token; the button sends its post's id."""
+    post = thread.posts.get()
+    client = login(Client(enforce_csrf_checks=True), alice)
+    html = client.get(thread_url(thread)).content.decode()
+    action = reverse("forums:thread_agree", kwargs={"pk": thread.pk})
+    form = re.search(r'<form id="agree-form" method="post" action="([^"]+)">(.*?)</form>', html)
+    assert form and form.group(1) == action
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(2)).group(1)
+    assert f'<button form="agree-form" name="post" value="{post.pk}"' in html
+    assert 'aria-label="Agree with the post by Bob">Agree</button>' in html
+
+    assert client.post(action, {"post": post.pk}).status_code == 403  # no token: refused
+    response = client.post(action, {"post": post.pk, "csrfmiddlewaretoken": token})
+    assert response.url == f"{thread_url(thread)}#post-{post.pk}"
+    assert messages_of(response) == ["You agree with this post."]
+    html = client.get(thread_url(thread)).content.decode()
+    assert re.search(rf'value="{post.pk}" [^>]*aria-pressed="true"', html)
+    response = client.post(action, {"post": post.pk, "csrfmiddlewaretoken": token})
+    assert messages_of(response) == ["You no longer agree with this post."]
+    assert Reaction.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "value", ["", "abc", "²", "0", "-1", "1.5", str(2**63), str(10**30), "other thread", "none"]
+)
+def test_the_agreement_form_refuses_what_is_no_post_of_the_thread_and_changes_nothing(
+    client, alice, bob, forum, thread, value
+):
+    other = make_thread(forum, author=bob, title="Anderes", body="Anderswo")
+    data = {
+        "other thread": {"post": other.posts.get().pk},
+        "none": {},
+    }.get(value, {"post": value})
+    login(client, alice)
+    response = client.post(reverse("forums:thread_agree", kwargs={"pk": thread.pk}), data)
+    assert response.status_code == 302 and response.url == thread_url(thread)
+    assert messages_of(response) == ["This post does not exist in this thread."]
+    assert Reaction.objects.count() == 0
+
+
+def test_the_agreement_form_refuses_a_post_the_member_may_not_see(client, alice, bob, thread):
+    held = make_post(thread, author=bob, body="Versteckt")
+    Post.objects.filter(pk=held.pk).update(state=Post.State.HIDDEN)  # moderation's job
+    login(client, alice)
+    url = reverse("forums:thread_agree", kwargs={"pk": thread.pk})
+    response = client.post(url, {"post": held.pk})
+    assert messages_of(response) == ["This post does not exist in this thread."]
+    assert client.get(url).status_code == 405
+    assert Reaction.objects.count() == 0
+
+
 def test_agreeing_needs_a_post_request(client, alice, thread):
     login(client, alice)
     url = reverse("forums:post_agree", kwargs={"pk": thread.posts.get().pk})

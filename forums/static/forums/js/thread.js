@@ -201,6 +201,44 @@
     try { return JSON.parse(node.textContent) || {}; } catch (_err) { return {}; }
   }());
 
+  /* The post template's fixed texts, the server's post_labels (#post-labels): what this script
+     writes into a part it shows ("(edited)", the deleted note, "In reply to", "Edit", "Delete")
+     is then the server's text for it, byte for byte. */
+  var postLabels = (function () {
+    var node = document.getElementById("post-labels");
+    if (!node) { return {}; }
+    try { return JSON.parse(node.textContent) || {}; } catch (_err) { return {}; }
+  }());
+
+  /* A part that depends on the post: shown with its content, or hidden and EMPTY, as the server
+     renders it (templates/forums/_post.html), so a hidden part costs the page no bytes. */
+  function showFilled(node, visible, text) {
+    if (!node) { return; }
+    node.hidden = !visible;
+    node.textContent = visible ? text : "";
+  }
+  function showLink(node, visible, href, text) {
+    if (!node) { return; }
+    showFilled(node, visible, text);
+    if (visible) { node.setAttribute("href", href); } else { node.removeAttribute("href"); }
+  }
+
+  /* The "In reply to" line's parts, built when it is shown (the server leaves it empty while
+     hidden): text, link > author, ":", quote. A line that says the post answered is not shown
+     (server-rendered only) is kept as it is: null. */
+  function replyLine(node) {
+    var link = q(node, ".post-reply-to-link");
+    if (!link && !node.firstChild) {
+      node.appendChild(document.createTextNode((postLabels.in_reply_to || "") + " "));
+      link = el("a", { "class": "post-reply-to-link" });
+      link.appendChild(el("span", { "class": "post-reply-to-author" }));
+      node.appendChild(link);
+      node.appendChild(document.createTextNode(": "));
+      node.appendChild(el("q", { "class": "post-reply-to-excerpt" }));
+    }
+    return link;
+  }
+
   /* The same texts as templates/forums/_post.html writes for a post in this state. */
   function stateNote(state) {
     if (state === "held") {
@@ -308,7 +346,6 @@
     li.id = "post-" + post.id;
     li.dataset.postId = String(post.id);
     li.dataset.seq = String(post.seq || "");
-    li.dataset.authorId = post.author ? String(post.author.id) : "";
     li.dataset.state = state;
     li.className = "post state-" + state + (post.deleted ? " is-deleted" : "");
     li.removeAttribute("aria-busy");
@@ -324,12 +361,14 @@
       time.setAttribute("datetime", post.created_at);
       time.textContent = formatTime(post.created_at);
     }
-    show(q(li, ".post-edited"), !!post.edited);
+    showFilled(q(li, ".post-edited"), !!post.edited, postLabels.edited || "");
     var reply = q(li, ".post-reply-to");
     if (reply) {
       show(reply, !!post.reply_to);
-      if (post.reply_to) {
-        var link = q(reply, ".post-reply-to-link");
+      if (!post.reply_to) {
+        reply.textContent = "";
+      } else {
+        var link = replyLine(reply);
         if (link) {
           link.setAttribute("href", document.getElementById("post-" + post.reply_to.id)
             ? "#post-" + post.reply_to.id : postUrl(post.reply_to.id));
@@ -344,7 +383,7 @@
     setText(note, stateNote(state));
     show(note, !published && !post.deleted && sees);
     moderationNote(li, post);
-    show(q(li, ".post-deleted-note"), !!post.deleted);
+    showFilled(q(li, ".post-deleted-note"), !!post.deleted, postLabels.deleted_note || "");
     var body = q(li, ".post-body");
     if (body) {
       // body_html is rendered and sanitised once on the server (deliberation.markup).
@@ -355,10 +394,10 @@
     }
     var agree = q(li, ".post-agree");
     if (agree) {
-      agree.setAttribute("action", postUrl(post.id, "zustimmen"));
+      // A submit button of the page's #agree-form, sending this post's id.
+      agree.value = String(post.id);
       show(agree, !mine && !post.deleted && published);
-      setText(q(agree, ".post-agree-label"),
-        format(gettext("Agree with the post by %(name)s"), { name: name }));
+      agree.setAttribute("aria-label", format(gettext("Agree with the post by %(name)s"), { name: name }));
     }
     setAgreeCount(li, post.reactions);
     show(q(li, ".post-agree-total"), !post.deleted);
@@ -366,31 +405,23 @@
     if (replyLink) {
       replyLink.setAttribute("href", "?" + (pageNumber > 1 ? "page=" + pageNumber + "&" : "")
         + "reply_to=" + post.id + "#reply");
-      setText(q(replyLink, ".post-reply-label"), format(gettext("Reply to %(name)s"), { name: name }));
+      replyLink.setAttribute("aria-label", format(gettext("Reply to %(name)s"), { name: name }));
       show(replyLink, !post.deleted && sees);
     }
-    var edit = q(li, ".post-edit");
-    if (edit) {
-      edit.setAttribute("href", postUrl(post.id, "bearbeiten"));
-      show(edit, mine && !post.deleted);
-    }
-    var del = q(li, ".post-delete");
-    if (del) {
-      del.setAttribute("href", postUrl(post.id, "loeschen"));
-      show(del, mine && !post.deleted);
-    }
+    showLink(q(li, ".post-edit"), mine && !post.deleted, postUrl(post.id, "bearbeiten"),
+      postLabels.edit || "");
+    showLink(q(li, ".post-delete"), mine && !post.deleted, postUrl(post.id, "loeschen"),
+      postLabels["delete"] || "");
     var report = q(li, ".post-report");
     if (report) {
       report.setAttribute("href", "/moderation/beitrag/" + post.id + "/melden/");
-      setText(q(report, ".post-report-label"),
-        format(gettext("Report the post by %(name)s"), { name: name }));
+      report.setAttribute("aria-label", format(gettext("Report the post by %(name)s"), { name: name }));
       show(report, published && !post.deleted && !mine);
     }
     var moderate = q(li, ".post-moderate");
     if (moderate) {
       moderate.setAttribute("href", "/moderation/beitrag/" + post.id + "/");
-      setText(q(moderate, ".post-moderate-label"),
-        format(gettext("Moderate the post by %(name)s"), { name: name }));
+      moderate.setAttribute("aria-label", format(gettext("Moderate the post by %(name)s"), { name: name }));
     }
     return li;
   }
@@ -792,12 +823,13 @@
       setReplyTarget(li);
       textarea.focus();
     });
-    postsList.addEventListener("submit", function (event) {
-      var agreeForm = event.target.closest ? event.target.closest("form.post-agree") : null;
-      if (!agreeForm || !connected()) { return; } // offline: the plain form still works
-      var li = agreeForm.closest("li.post");
-      var button = q(agreeForm, "button");
-      if (!li || !button || !li.dataset.postId) { return; }
+    // A toggle is a submit button of the page's #agree-form (Space and Enter click it too):
+    // with the socket up, the click is taken over; offline, the plain form still works.
+    postsList.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("button.post-agree") : null;
+      if (!button || !connected()) { return; }
+      var li = button.closest("li.post");
+      if (!li || !li.dataset.postId) { return; }
       event.preventDefault();
       // One toggle at a time per post. The button is not disabled meanwhile: a disabled button
       // would drop the keyboard focus to <body>.
