@@ -30,7 +30,7 @@ from forums.permissions import grants_read_once
 
 
 def _option_ids(frame: dict[str, Any]) -> list[int]:
-    """``options``: a list of 1 to MAX_OPTIONS option pks (the service checks they are the poll's)."""
+    """``options``: 1 to MAX_OPTIONS option pks (the service checks they are the poll's)."""
     value = frame.get("options")
     if (
         not isinstance(value, list)
