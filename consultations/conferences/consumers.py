@@ -22,7 +22,7 @@ from consultations.conferences import events, live, permissions
 from consultations.conferences.models import Conference, ConferenceEvent
 from consultations.conferences.polls import services as poll_services
 from consultations.conferences.polls.models import Poll
-from deliberation.frames import FrameError
+from deliberation.frames import REF_INT_MAX, FrameError
 from deliberation.replay import payloads_after
 from deliberation.stream_consumer import PROTOCOL_FRAMES, Outcome, StreamConsumer, int_field
 from forums.errors import ServiceError
@@ -35,7 +35,10 @@ def _option_ids(frame: dict[str, Any]) -> list[int]:
     if (
         not isinstance(value, list)
         or not 1 <= len(value) <= poll_services.MAX_OPTIONS
-        or any(isinstance(pk, bool) or not isinstance(pk, int) or pk < 1 for pk in value)
+        or any(
+            isinstance(pk, bool) or not isinstance(pk, int) or not 1 <= pk <= REF_INT_MAX
+            for pk in value
+        )
     ):
         raise FrameError("invalid", _("Please choose one of the poll's options."))
     return value
@@ -105,6 +108,10 @@ class ConferenceConsumer(StreamConsumer):
         if not user.is_authenticated:
             raise ServiceError("forbidden", _("Please log in to vote."))
         poll_pk = int_field(frame, "poll")
+        if poll_pk > REF_INT_MAX:  # no such row, and more than the database's integers hold
+            raise FrameError(
+                "invalid", _("The field “%(name)s” must be a number.") % {"name": "poll"}
+            )
         option_ids = _option_ids(frame)
         poll = Poll.objects.filter(pk=poll_pk, conference_id=conference.pk).first()
         if poll is None:

@@ -194,8 +194,8 @@ BAD_VOTES = st.one_of(
     st.fixed_dictionaries(
         {
             "type": st.just("poll.vote"),
-            "poll": st.integers(10**6, 2**62),
-            "options": st.lists(st.integers(1, 2**62), min_size=1, max_size=3),
+            "poll": st.integers(10**6, 2**80),
+            "options": st.lists(st.integers(1, 2**80), min_size=1, max_size=3),
         }
     ),
 ).map(live_properties.text)
