@@ -12,7 +12,8 @@ run and printed as ratios beside issue #8's targets:
   processes, against the raw server's same burst and a lone connect (``bench/connect_burst.py``).
 - ``page``: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
 - ``vote-burst``: N registered members vote on one poll within 2 s (1,000; quick: 100) over two
-  daphne processes on PostgreSQL and Redis, against a raw websockets server recording each vote
+  daphne processes on PostgreSQL and Redis, over their open conference sockets (and over HTTP as
+  a second row), against a raw websockets server recording each vote
   with one INSERT under a unique constraint in the same database (``bench/vote_burst.py``).
 - ``page-machina``: the thread page against django-machina's topic page (50 posts of a 1,000-post
   thread; three alternating runs), machina in a virtual environment of its own that the suite

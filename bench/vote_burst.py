@@ -4,13 +4,19 @@ within 2 s), against a baseline measured in the same run.
 - Baseline: a bare websockets server recording each vote with one INSERT under a unique
   constraint in the same PostgreSQL database (``bench/baselines/raw_vote_server.py``); each
   member's socket is open before the burst and sends its vote as one frame.
-- Ours: ``--processes`` daphne processes on PostgreSQL and Redis; each member's keep-alive HTTP
-  connection is open before the burst and sends the vote as polls.js does (a POST of the vote form
-  with ``X-Requested-With: fetch``; the ack is the JSON answer with the member's card).
+- Ours (``ours``): ``--processes`` daphne processes on PostgreSQL and Redis; each member's
+  conference socket (``/ws/conferences/<pk>/``) is open and synced before the burst ("1,000
+  connected members vote"), and the vote is one ``poll.vote`` frame, as polls.js sends it when
+  the stream is open; the ack is the ``ack`` frame with its ``ref``. The chair is connected too,
+  on a socket of their own: the chair's turnout is when a ``poll.turnout`` frame with the full
+  number reached that socket, after the last ack.
+- Ours over HTTP (``ours-http``, a second poll, unless ``--no-vote-http``): each member's
+  keep-alive HTTP connection is open before the burst and sends the vote as polls.js does without
+  a socket (a POST of the vote form with ``X-Requested-With: fetch``; the ack is the JSON answer);
+  a 503 (no database connection in time) counts as not acked. Its turnout is read from the
+  conference's group on the channel layer (what every process's hub forwards to the chair).
 - Vote-to-ack: from the vote's scheduled time to its answer. Lost: acked but not in the database;
-  doubled: more ballots or counted ticks than acked votes. The chair's turnout: when a
-  ``poll.turnout`` frame with the full number reached the conference's group on the channel
-  layer (what every process's hub forwards to the chair's socket), after the last ack.
+  doubled: more ballots or counted ticks than acked votes.
 
 Servers are pinned to CPU 0, the load client to CPU 1.
 
@@ -50,6 +56,7 @@ from bench.common import (  # noqa: E402
     servers,
     table_header,
 )
+from bench.wsclient import Receiver, Shed, Tally, request, shed_delay  # noqa: E402
 from tests.servers import free_port, wait_for_port  # noqa: E402
 
 #: Issue #11: p99 vote-to-ack at most this many times the baseline's.
@@ -102,7 +109,7 @@ async def _turnout_listener(spec: dict[str, Any], seen: list[tuple[float, int]])
             if not text:
                 continue
             event = json.loads(text)
-            if event.get("type") == "poll.turnout":
+            if event.get("type") == "poll.turnout" and event.get("poll") == spec["poll"]:
                 seen.append((time.monotonic(), event["turnout"]["ballots"]))
 
     return asyncio.create_task(listen())
@@ -124,13 +131,130 @@ async def _warm_up(spec: dict[str, Any]) -> None:
         writer.close()
 
 
+class VoteSocket(Receiver):
+    """A member's (or the chair's) conference socket: its answers by ``ref`` and the turnouts."""
+
+    def __init__(self, tally: Tally, request: bytes, poll: int) -> None:
+        super().__init__(tally, request, ready_on="synced")
+        self.poll = poll
+        self.answers: dict[str, asyncio.Future] = {}
+        self.turnouts: list[tuple[float, int]] = []
+
+    def on_text(self, payload: bytes, now: float) -> None:
+        if self.ready.done() and (b'"ack"' in payload or b'"error"' in payload):
+            frame = json.loads(payload)
+            waiting = self.answers.pop(str(frame.get("ref")), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result((now, frame))
+                return
+        if b'"poll.turnout"' in payload:
+            frame = json.loads(payload)
+            if frame.get("poll") == self.poll:
+                self.turnouts.append((now, frame["turnout"]["ballots"]))
+            return
+        super().on_text(payload, now)
+
+    def vote(self, ref: str, option: int) -> asyncio.Future:
+        waiting = asyncio.get_running_loop().create_future()
+        self.answers[ref] = waiting
+        text = json.dumps({"type": "poll.vote", "id": ref, "poll": self.poll, "options": [option]})
+        self.send_frame(0x1, text.encode())
+        return waiting
+
+
+async def _connect_sockets(spec: dict[str, Any]) -> tuple[list[VoteSocket | None], VoteSocket]:
+    """Every member's socket, open and synced, then the chair's (raises if the chair's fails)."""
+    tally = Tally()
+    ws_spec = {"host": "127.0.0.1", "path": spec["ws_path"]}
+    gate = asyncio.Semaphore(50)
+    deadline = time.monotonic() + 120
+    loop = asyncio.get_running_loop()
+
+    async def one(i: int, cookie: str) -> VoteSocket | None:
+        port = spec["ports"][i % len(spec["ports"])]
+        while time.monotonic() < deadline:
+            sock = VoteSocket(tally, request(ws_spec, port, cookie), spec["poll"])
+            try:
+                async with gate:
+                    await loop.create_connection(lambda s=sock: s, "127.0.0.1", port)
+                    await asyncio.wait_for(asyncio.shield(sock.ready), 30)
+                return sock
+            except Shed as shed:
+                sock.abort()
+                await asyncio.sleep(shed_delay(shed.retry_after))
+            except (OSError, TimeoutError, ConnectionError):
+                sock.abort()
+                return None
+        return None
+
+    voters = await asyncio.gather(*(one(i, c) for i, c in enumerate(spec["cookies"])))
+    chair = await one(0, spec["chair_cookie"])
+    if chair is None:
+        raise ConnectionError("the chair's socket did not open")
+    return list(voters), chair
+
+
+async def run_socket_client(spec: dict[str, Any]) -> dict[str, Any]:
+    """``ours``: every member votes over their open conference socket; the chair watches."""
+    count, window, options = spec["members"], spec["window"], spec["options"]
+    records: list[dict[str, Any]] = [{} for _ in range(count)]
+    await _warm_up(spec)
+    voters, chair = await _connect_sockets(spec)
+    connected = sum(1 for v in voters if v is not None)
+    print(f"  ours: {connected}/{count} members and the chair connected", file=sys.stderr)
+
+    async def vote(i: int, start: float) -> None:
+        due = start + i * window / count
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        record = records[i]
+        record["late_ms"] = (time.monotonic() - due) * 1000
+        sock = voters[i]
+        if sock is None:
+            record.update(ok=False, error="not connected")
+            return
+        try:
+            at, answer = await asyncio.wait_for(
+                sock.vote(f"v{i}", options[i % len(options)]), ACK_TIMEOUT_S
+            )
+        except Exception as error:  # a timeout or a closed socket: not acked
+            record.update(ok=False, error=type(error).__name__)
+            return
+        record["ok"] = answer.get("type") == "ack"
+        record["status"] = answer.get("code", "ack")
+        record["ack_ms"] = (at - due) * 1000
+        record["ack_at"] = at
+
+    start = time.monotonic() + 0.5
+    await asyncio.gather(*(vote(i, start) for i in range(count)))
+    last_ack = max((r["ack_at"] for r in records if r.get("ok")), default=None)
+    acked = sum(1 for r in records if r.get("ok"))
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not any(b >= acked for _, b in chair.turnouts):
+        await asyncio.sleep(0.02)
+    reached = [t for t, b in chair.turnouts if b >= acked]
+    final_turnout_s = None
+    if reached and last_ack is not None:
+        final_turnout_s = round(reached[0] - last_ack, 3)
+    for sock in [*voters, chair]:
+        if sock is not None:
+            sock.abort()
+    return {
+        "records": [{k: v for k, v in r.items() if k != "ack_at"} for r in records],
+        "turnout_frames": len(chair.turnouts),
+        "final_turnout_after_last_ack_s": final_turnout_s,
+        "connected": connected,
+    }
+
+
 async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["kind"] == "ours":
+        return await run_socket_client(spec)
     count, window = spec["members"], spec["window"]
     options = spec["options"]
     records: list[dict[str, Any]] = [{} for _ in range(count)]
     turnouts: list[tuple[float, int]] = []
     listener = None
-    if spec["kind"] == "ours":
+    if spec["kind"] == "ours-http":
         listener = await _turnout_listener(spec, turnouts)
         await _warm_up(spec)
         conns = []
@@ -152,7 +276,7 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
         record = records[i]
         record["late_ms"] = (time.monotonic() - due) * 1000
         try:
-            if spec["kind"] == "ours":
+            if spec["kind"] == "ours-http":
                 reader, writer = conns[i]
                 body = f"option={option}".encode()
                 port = spec["ports"][i % len(spec["ports"])]
@@ -195,7 +319,7 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
         listener.cancel()
     for conn in conns:
         try:
-            if spec["kind"] == "ours":
+            if spec["kind"] == "ours-http":
                 conn[1].close()
             else:
                 await conn.close()
@@ -304,29 +428,33 @@ def run_suite(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
                 env = base_env(scratch, database_url, url, prefix)
                 print(f"vote burst: seeding {args.vote_members} members", file=sys.stderr)
                 seeded = _seed(env, args.vote_members)
-                for kind in ("raw", "ours"):
+                kinds = ("raw", "ours", "ours-http") if args.vote_http else ("raw", "ours")
+                for kind in kinds:
+                    poll = seeded["http_poll"] if kind == "ours-http" else seeded["poll"]
                     spec = {
                         "kind": kind,
                         "members": args.vote_members,
                         "window": args.vote_window,
-                        "options": seeded["options"],
+                        "poll": poll,
+                        "options": seeded["http_options" if kind == "ours-http" else "options"],
                         "member_ids": seeded["members"],
                         "cookies": seeded["cookies"],
                         "csrf": seeded["csrf"],
                         "conference": seeded["conference"],
-                        "path": (
-                            f"/konferenzen/{seeded['slug']}/abstimmungen/{seeded['poll']}/"
-                            "abstimmen/"
+                        "chair_cookie": seeded["chair_cookie"],
+                        "path": (f"/konferenzen/{seeded['slug']}/abstimmungen/{poll}/abstimmen/"),
+                        "ws_path": (
+                            f"/ws/conferences/{seeded['conference']}/?after={seeded['seq']}"
                         ),
                         "env": env,
                     }
-                    if kind == "ours":
+                    if kind != "raw":
                         with servers("ours", env, scratch, args.pin, count=args.processes) as up:
                             spec["ports"] = [s["port"] for s in up]
                             result = _load(spec, args.pin)
                     else:
                         result = _raw(spec, database_url, scratch, args.pin)
-                    counts = _database_counts(database_url, kind, seeded["poll"])
+                    counts = _database_counts(database_url, kind, poll)
                     runs.append(summarise(kind, result, counts))
                     print(f"  {brief(runs[-1])}", file=sys.stderr)
     finally:
@@ -387,26 +515,31 @@ def report(results: dict[str, Any]) -> list[str]:
     lines = [
         f"Vote burst: {results.get('members')} registered members vote within "
         f"{results.get('window')} s on one poll; ours over {results.get('processes')} daphne "
-        "processes on PostgreSQL and Redis (HTTP POST as polls.js sends it), the baseline a raw "
+        "processes on PostgreSQL and Redis (ours: a poll.vote frame on each member's open "
+        "conference socket, the turnout on the chair's socket; ours-http: the vote form's POST "
+        "as polls.js sends it without a socket, on a second poll), the baseline a raw "
         "websockets server with one INSERT under a unique constraint in the same database"
     ]
     lines += table_header(
-        f"| {'server':<8} | votes | acked | p50 ms | p99 ms | max ms | lost | doubled | "
+        f"| {'server':<9} | votes | acked | p50 ms | p99 ms | max ms | lost | doubled | "
         "turnout frames | final turnout after last ack |"
     )
     for run in runs:
         if run.get("error"):
-            lines.append(f"| {run['server']:<8} | not measured: {run['error']} |")
+            lines.append(f"| {run['server']:<9} | not measured: {run['error']} |")
             continue
         after = run["final_turnout_after_last_ack_s"]
         lines.append(
-            f"| {run['server']:<8} | {run['votes']:>5} | {run['acked']:>5} | "
+            f"| {run['server']:<9} | {run['votes']:>5} | {run['acked']:>5} | "
             f"{ms(run['p50_ms']):>6} | {ms(run['p99_ms']):>6} | {ms(run['max_ms']):>6} | "
             f"{run['lost']:>4} | {run['doubled']:>7} | {run['turnout_frames']!s:>14} | "
             f"{'-' if after is None else f'{after:.3f} s':>28} |"
         )
     raws = [r for r in runs if r["server"] == "raw" and r.get("p99_ms")]
     for index, run in enumerate(r for r in runs if r["server"] == "ours"):
+        if run.get("error"):
+            lines.append(f"ours, run {index + 1}: not compared ({run['error']})")
+            continue
         base = raws[index] if index < len(raws) else None
         if run.get("error") or not base or not run.get("p99_ms"):
             lines.append("ours: not compared (a run failed)")
@@ -435,6 +568,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--vote-members", type=int, help="voters (1000; quick: 100)")
     group.add_argument("--vote-window", type=float, help="seconds the votes spread over (2)")
     group.add_argument("--vote-repeat", type=int, help="runs of raw and ours (3; quick: 1)")
+    group.add_argument(
+        "--no-vote-http",
+        dest="vote_http",
+        action="store_false",
+        help="skip the row of votes over HTTP (ours-http)",
+    )
 
 
 FULL = {"vote_members": 1000, "vote_window": 2.0, "vote_repeat": 3}

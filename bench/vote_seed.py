@@ -2,7 +2,8 @@
 
 Run with the server's environment (``DATABASE_URL``, ``DJANGO_VAR_DIR``): migrates, then creates a
 conference with one agenda item, ``--members`` members registered for it, each with a session (as
-a login writes it), and one open secret yes/no/abstain poll opened by a staff chair.
+a login writes it), and two open secret yes/no/abstain polls (one per item: one for the votes
+over the socket, one for the votes over HTTP) opened by a staff chair, who gets a session too.
 
     python bench/vote_seed.py --members 1000
 """
@@ -87,6 +88,19 @@ def main() -> None:
         kind="yes_no",
         secret=True,
     )
+    # A second poll on a second item for the HTTP row: every member votes once in each.
+    http_item = conference_services.agenda_item_create(
+        actor=staff, conference=conference, title="Abstimmung per Formular"
+    )
+    http_poll = services.poll_open(
+        actor=staff,
+        conference=conference,
+        item=http_item,
+        question="Bench per Formular?",
+        kind="yes_no",
+        secret=True,
+    )
+    conference.refresh_from_db(fields=["last_seq"])
 
     def cookie(member: Member) -> str:
         session = SessionStore()
@@ -101,12 +115,19 @@ def main() -> None:
 
     with transaction.atomic():
         cookies = [cookie(member) for member in members]
+        chair_cookie = cookie(staff)
     json.dump(
         {
             "conference": conference.pk,
             "slug": conference.slug,
             "poll": poll.pk,
             "options": list(poll.options.order_by("position").values_list("pk", flat=True)),
+            "http_poll": http_poll.pk,
+            "http_options": list(
+                http_poll.options.order_by("position").values_list("pk", flat=True)
+            ),
+            "seq": conference.last_seq,
+            "chair_cookie": chair_cookie,
             "members": [m.pk for m in members],
             "cookies": cookies,
             "csrf": CSRF,

@@ -81,3 +81,6 @@ if not settings.PRODUCTION:
     urlpatterns += [
         path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+
+# A request that found no free database connection in time gets 503 and Retry-After, not 500.
+handler500 = "deliberation.overload.server_error"

@@ -4,8 +4,10 @@ The protocol is :class:`deliberation.stream_consumer.StreamConsumer`'s, the thre
 is the conference's own: who may view it (the conference forum's visibility and grants,
 ``permissions.can_view``, asked again on every frame and on ``access.changed``), its replay
 (``ConferenceEvent`` rows as stored: each event is a public snapshot of the region it changes)
-and its hello (phase, current item, whether the reader chairs). It takes no frames beyond the
-protocol's ``ping`` and ``resync``: actions are HTML forms posting to views.
+and its hello (phase, current item, whether the reader chairs). Beyond the protocol's ``ping``
+and ``resync`` it takes one frame, ``poll.vote``: a member already connected votes without a
+second HTTP request, through the same service as the vote form (``polls.services.poll_vote``).
+Every other action is an HTML form posting to a view.
 """
 
 from __future__ import annotations
@@ -18,9 +20,28 @@ from django.utils.translation import gettext as _
 
 from consultations.conferences import events, live, permissions
 from consultations.conferences.models import Conference, ConferenceEvent
+from consultations.conferences.polls import services as poll_services
+from consultations.conferences.polls.models import Poll
+from deliberation.frames import REF_INT_MAX, FrameError
 from deliberation.replay import payloads_after
-from deliberation.stream_consumer import StreamConsumer
+from deliberation.stream_consumer import PROTOCOL_FRAMES, Outcome, StreamConsumer, int_field
+from forums.errors import ServiceError
 from forums.permissions import grants_read_once
+
+
+def _option_ids(frame: dict[str, Any]) -> list[int]:
+    """``options``: 1 to MAX_OPTIONS option pks (the service checks they are the poll's)."""
+    value = frame.get("options")
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= poll_services.MAX_OPTIONS
+        or any(
+            isinstance(pk, bool) or not isinstance(pk, int) or not 1 <= pk <= REF_INT_MAX
+            for pk in value
+        )
+    ):
+        raise FrameError("invalid", _("Please choose one of the poll's options."))
+    return value
 
 
 class ConferenceConsumer(StreamConsumer):
@@ -28,6 +49,9 @@ class ConferenceConsumer(StreamConsumer):
 
     kind = live.KIND
     url_kwarg = "conference_id"
+    WRITES = frozenset({"poll.vote"})
+    HANDLERS = PROTOCOL_FRAMES | WRITES
+    frame_refusals = (ServiceError,)
 
     @contextmanager
     def access_reads(self) -> Iterator[None]:
@@ -67,3 +91,33 @@ class ConferenceConsumer(StreamConsumer):
 
     def lost_access_message(self) -> str:
         return _("You no longer have access to this conference.")
+
+    # --- the conference's frames ----------------------------------------------------------------
+
+    def answer(
+        self,
+        outcome: Outcome,
+        kind: str,
+        frame: dict[str, Any],
+        ref: str | int | None,
+        user: Any,
+        stream: Any,
+    ) -> None:
+        conference: Conference = stream
+        # kind == "poll.vote", the only frame of HANDLERS beyond the protocol's.
+        if not user.is_authenticated:
+            raise ServiceError("forbidden", _("Please log in to vote."))
+        poll_pk = int_field(frame, "poll")
+        if poll_pk > REF_INT_MAX:  # no such row, and more than the database's integers hold
+            raise FrameError(
+                "invalid", _("The field “%(name)s” must be a number.") % {"name": "poll"}
+            )
+        option_ids = _option_ids(frame)
+        poll = Poll.objects.filter(pk=poll_pk, conference_id=conference.pk).first()
+        if poll is None:
+            raise ServiceError("not_found", _("This poll does not exist in this conference."))
+        poll.conference = conference
+        ballots = poll_services.poll_vote(actor=user, poll=poll, option_ids=option_ids)
+        outcome.frames.append(
+            self._with_ref({"type": "ack", "poll": poll.pk, "turnout": {"ballots": ballots}}, ref)
+        )

@@ -59,3 +59,34 @@ def test_a_resync_at_the_head_reads_no_events(alice, conference, django_assert_n
     with django_assert_num_queries(PING_FRAME_QUERIES):
         outcome = _handle_read(consumer, "resync", {"type": "resync", "after": 0}, None)
     assert outcome.frames == [{"type": "synced", "conference": conference.pk, "seq": 0}]
+
+
+#: A vote over the socket: the frame's re-authorisation (2), the poll (1), the registration (1),
+#: the poll's options (1), then the vote's transaction: the poll's row lock (1), the ballot inside
+#: its savepoint (3), the options' counters and the poll's turnout (2), and the transaction's
+#: own two statements (a savepoint pair here; BEGIN and COMMIT on the real socket).
+VOTE_FRAME_QUERIES = 13
+
+_handle_write = inspect.getattr_static(ConferenceConsumer, "_handle").func
+
+
+def test_a_vote_frame_costs_a_fixed_number_of_queries(
+    alice, chair, conference, agenda, django_assert_num_queries
+):
+    from consultations.conferences.polls import services as poll_services
+    from consultations.conferences.polls.models import Ballot, Poll
+    from tests.conferences.polls_support import register
+
+    register(conference, alice)
+    poll = poll_services.poll_open(
+        actor=chair, conference=conference, item=agenda[0], question="Ja?", kind=Poll.Kind.YES_NO
+    )
+    yes = poll.options.order_by("position").first()
+    consumer = _consumer(alice, conference)
+    frame = {"type": "poll.vote", "id": "v", "poll": poll.pk, "options": [yes.pk]}
+    with django_assert_num_queries(VOTE_FRAME_QUERIES):
+        outcome = _handle_write(consumer, "poll.vote", frame, "v")
+    assert outcome.frames == [
+        {"type": "ack", "poll": poll.pk, "turnout": {"ballots": 1}, "ref": "v"}
+    ]
+    assert Ballot.objects.filter(poll=poll, member=alice).count() == 1

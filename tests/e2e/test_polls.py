@@ -127,3 +127,29 @@ def test_the_poll_handlers_apply_turnout_and_results_from_the_stream(
     expect(card.get_by_role("button", name="Abstimmung schließen")).to_have_count(0)
     expect(page.locator("#live-announcer")).to_contain_text("Die Abstimmung ist geschlossen")
     assert not browser_errors
+
+
+def test_on_the_conference_page_the_vote_goes_over_the_open_socket(
+    page, login, poll, alice, browser_errors
+):
+    """With the conference stream open, polls.js sends ``poll.vote`` on it: no POST, same answer."""
+    login(page, alice)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.goto("/konferenzen/bk-koalition/")
+    page.wait_for_function(
+        "() => window.Mitmachen.conferenceStream && window.Mitmachen.conferenceStream.connected()"
+    )
+    card = page.locator(f"#poll-{poll.pk}")
+    card.get_by_label("Ja").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("button", name="Stimme abgeben")).to_be_focused()
+    page.keyboard.press("Enter")
+    answer = page.locator(f"#poll-{poll.pk} [data-poll-answer] .notice")
+    expect(answer).to_have_text("Deine Stimme ist gezählt.")
+    expect(answer).to_be_focused()
+    expect(page.locator(f"#poll-{poll.pk} form[data-poll-vote]")).to_have_count(0)
+    assert not [url for url in posts if "abstimmen" in url]  # the socket carried it
+    assert Ballot.objects.filter(poll=poll, member=alice).count() == 1
+    assert not browser_errors

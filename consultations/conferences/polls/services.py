@@ -135,10 +135,12 @@ def _refuse_voter(actor: Member, conference: Conference) -> None:
     raise ServiceError("forbidden", _("Only members registered for this conference may vote."))
 
 
-def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> None:
+def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> int:
     """``actor`` votes for ``option_ids`` (one for yes/no and single choice; 1 to
     ``max_choices`` for multiple choice). Once per member: a second vote is refused
-    (``conflict``) by the database's unique constraint, however the requests race."""
+    (``conflict``) by the database's unique constraint, however the requests race.
+
+    Returns the poll's number of online ballots with this one (read under the poll's lock)."""
     conference = poll.conference
     _refuse_voter(actor, conference)
     chosen = list(dict.fromkeys(option_ids))
@@ -170,6 +172,7 @@ def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> None:
             )
         Poll.objects.filter(pk=locked.pk).update(ballots_count=F("ballots_count") + 1)
         turnout.notify_on_commit(conference.pk, locked.pk)
+    return locked.ballots_count + 1
 
 
 def poll_close(*, actor: Member, poll: Poll) -> Poll:

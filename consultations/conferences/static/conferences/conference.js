@@ -21,6 +21,11 @@
  * conference.phase updates every .phase-badge and announces the phase. The connection's state is a status line
  * ("Live", "Connection lost. Reconnecting…") in #live-connection-area if the page has one, else
  * at the top of <main>. Mitmachen.conferenceStream is the socket's handle (send, connected).
+ *
+ * Mitmachen.conference.send(frame) -> Promise sends one of the conference's own frames
+ * (poll.vote) with a fresh "id" and resolves with the server's ack or error frame for it; it
+ * rejects at once when the stream is not open (the caller then uses the form), and after
+ * 10 seconds without an answer or when the socket drops before the answer.
  */
 (function () {
   "use strict";
@@ -180,6 +185,35 @@
       { phase: label }));
   });
 
+  // --- frames of our own, answered by ref ---------------------------------------------------------
+  var pending = {};
+  var nextRef = 1;
+  function dropPending() {
+    Object.keys(pending).forEach(function (ref) {
+      var waiting = pending[ref];
+      delete pending[ref];
+      window.clearTimeout(waiting.timer);
+      waiting.reject(new Error("disconnected"));
+    });
+  }
+  function sendFrame(frame) {
+    return new Promise(function (resolve, reject) {
+      var ref = "c" + nextRef++;
+      var out = {};
+      Object.keys(frame).forEach(function (key) { out[key] = frame[key]; });
+      out.id = ref;
+      if (!stream || !stream.send(out)) { reject(new Error("not connected")); return; }
+      pending[ref] = {
+        resolve: resolve,
+        reject: reject,
+        timer: window.setTimeout(function () {
+          if (pending[ref]) { delete pending[ref]; reject(new Error("timeout")); }
+        }, 10000)
+      };
+    });
+  }
+  Mitmachen.conference = { send: sendFrame };
+
   // --- the stream --------------------------------------------------------------------------------
   var stream = Mitmachen.live.open({
     path: "/ws/conferences/" + conferenceId + "/",
@@ -187,11 +221,21 @@
     onEvent: dispatch,
     onHello: function (hello) { phase = hello.phase || phase; },
     onFrame: function (frame) {
+      if ((frame.type === "ack" || frame.type === "error") && frame.ref in pending) {
+        var waiting = pending[frame.ref];
+        delete pending[frame.ref];
+        window.clearTimeout(waiting.timer);
+        waiting.resolve(frame);
+        return;
+      }
       // Unsequenced events (turnout counters) go to the handlers; errors and presence do not.
       if (frame.type.indexOf(".") > 0) { dispatch(frame); }
     },
     onReset: onReset,
-    onStatus: function (state) { showStatus(state, !!stream && stream.everConnected()); },
+    onStatus: function (state) {
+      if (state !== "online") { dropPending(); }
+      showStatus(state, !!stream && stream.everConnected());
+    },
     onSeq: function (seq) { root.dataset.after = String(seq); }
   });
   Mitmachen.conferenceStream = stream;

@@ -7,8 +7,9 @@
  * status and results in place, cloning the row <template> the partial contains, and fetches the
  * card of a poll that opened live (so its vote form is this member's own).
  *
- * Forms (vote, close, hall count) work without this script; with it they are sent by fetch and
- * the answer replaces the card in place; focus moves to the answer, which a screen reader reads
+ * Forms (vote, close, hall count) work without this script; with it a vote is sent over the
+ * conference's socket when it is open (poll.vote, acked there), else by fetch like the other
+ * forms, and the answer replaces the card in place; focus moves to the answer, which a screen reader reads
  * once. Live changes are announced once through Mitmachen.announce.
  */
 (function () {
@@ -166,26 +167,34 @@
     notice.focus(); // read once, on focus; no second announcement
   }
 
-  document.addEventListener("submit", function (e) {
-    var form = e.target;
-    if (!(form instanceof HTMLFormElement)) return;
-    if (!form.matches("form[data-poll-vote], form[data-poll-action]")) return;
-    var card = form.closest("[data-poll]");
-    if (!card || !window.fetch) return;
-    e.preventDefault();
-    var button = form.querySelector("button[type=submit]");
-    if (button) button.disabled = true;
-    fetch(form.action, {
+  // A vote goes over the conference's socket when it is open (Mitmachen.conference.send,
+  // conference.js): no second request for a member already connected. Otherwise, or when the
+  // socket cannot answer, the form is sent by fetch; a busy server (503) names when to try again,
+  // and the form is sent again then. Without fetch the form posts as it is.
+  function voteFrame(form, card) {
+    var options = new FormData(form).getAll("option").map(Number).filter(function (n) { return n > 0; });
+    return { type: "poll.vote", poll: Number(card.getAttribute("data-poll")), options: options };
+  }
+
+  function postByFetch(form, card, button) {
+    return fetch(form.action, {
       method: "POST",
       body: new FormData(form),
       headers: { "X-Requested-With": "fetch" },
       credentials: "same-origin",
     })
       .then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+        return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
       })
       .then(function (answer) {
         var body = answer.body;
+        if (answer.status === 503 && body.retry_after > 0) {
+          focusAnswer(card, body.message, false);
+          window.setTimeout(function () {
+            if (form.isConnected) postByFetch(form, card, button);
+          }, body.retry_after * 1000);
+          return;
+        }
         if (!body.html && answer.ok && body.ok && form.matches("form[data-poll-vote]")) {
           form.remove(); // counted: the answer below takes the form's place (and the focus)
         }
@@ -196,12 +205,38 @@
           if (fresh) { card.replaceWith(fresh); card = fresh; }
         }
         focusAnswer(card, body.message, answer.ok && body.ok);
+        if (button && button.isConnected) button.disabled = false;
       })
       .catch(function () {
         form.submit(); // the plain path gives the same answer
-      })
-      .finally(function () {
-        if (button && button.isConnected) button.disabled = false;
       });
+  }
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    if (!form.matches("form[data-poll-vote], form[data-poll-action]")) return;
+    var card = form.closest("[data-poll]");
+    if (!card || !window.fetch) return;
+    e.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    var overSocket = form.matches("form[data-poll-vote]") && M.conference && M.conference.send;
+    if (!overSocket) { postByFetch(form, card, button); return; }
+    M.conference.send(voteFrame(form, card)).then(function (frame) {
+      if (frame.type === "ack") {
+        form.remove(); // counted: the answer takes the form's place (and the focus)
+        focusAnswer(card, gettext("Your vote has been counted."), true);
+        return;
+      }
+      if (frame.code === "internal" || frame.code === "rate_limited") {
+        postByFetch(form, card, button); // the form's path answers for itself
+        return;
+      }
+      focusAnswer(card, frame.message, false);
+      if (button && button.isConnected) button.disabled = false;
+    }, function () {
+      postByFetch(form, card, button); // the socket is not open, or dropped before the answer
+    });
   });
 })();
