@@ -1,1 +1,340 @@
-/* placeholder: the queue engineer's script replaces this file. */
+/*
+ * The speaker queue (Redeliste), live: re-renders the queue's region ([data-queue], on the
+ * conference page and on the projector) from each queue.changed snapshot, by cloning the
+ * region's own <template>; one markup for reload and live.
+ *
+ * - Registers Mitmachen.conferenceHandlers["queue.changed"] and ["agenda.current"] (conference.js
+ *   dispatches the conference stream's events to them).
+ * - The countdown is computed here from the speaker's started_at and seconds, against the server's
+ *   clock (offset from the snapshot's "now"). The one speaking hears once when 30 s remain.
+ * - The one called hears "Du hast das Wort" at once (main[data-me] against the entry's member),
+ *   and sees the video link; everyone else hears who has the floor.
+ * - The region's forms ([data-queue-form]) are sent with fetch; the answer is announced, a
+ *   refusal shown in the region. Without JavaScript they are plain forms.
+ */
+(function () {
+  "use strict";
+  var M = (window.Mitmachen = window.Mitmachen || {});
+  M.conferenceHandlers = M.conferenceHandlers || {};
+
+  var offset = 0; // server clock minus this browser's, in ms
+  var current = null; // the snapshot shown
+  var timer = null;
+  var said = {}; // what was announced once: "floor:<id>", "low:<id>", "who:<id>"
+
+  function on(type, fn) {
+    (M.conferenceHandlers[type] = M.conferenceHandlers[type] || []).push(fn);
+  }
+
+  function announce(text) {
+    if (text && typeof M.announce === "function") M.announce(text);
+  }
+
+  function region() {
+    return document.querySelector("[data-queue]");
+  }
+
+  function me() {
+    var main = document.querySelector("main[data-me]");
+    var value = main && main.getAttribute("data-me");
+    return value ? Number(value) : null;
+  }
+
+  function t(key, values) {
+    var root = region();
+    var text = (root && root.getAttribute("data-t-" + key)) || "";
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
+    return text;
+  }
+
+  function minutes(seconds) {
+    var negative = seconds < 0;
+    var total = Math.abs(Math.round(seconds));
+    var text = Math.floor(total / 60) + ":" + String(total % 60).padStart(2, "0");
+    return negative ? "−" + text : text;
+  }
+
+  function setHidden(el, hidden) {
+    if (el) el.hidden = !!hidden;
+  }
+
+  function fill(root, slot, text) {
+    root.querySelectorAll('[data-slot="' + slot + '"]').forEach(function (el) {
+      el.textContent = text == null ? "" : String(text);
+    });
+  }
+
+  // --- rendering ----------------------------------------------------------------------------
+
+  function entryNode(root, entry, snapshot) {
+    var template = root.querySelector('template[data-queue-template="entry"]');
+    var node = template.content.firstElementChild.cloneNode(true);
+    node.setAttribute("data-entry", entry.id);
+    node.classList.toggle("sq-entry--order", entry.kind === "point_of_order");
+    node.classList.toggle("sq-entry--interposition", entry.kind === "interposition");
+    fill(node, "name", entry.name);
+    var kind = node.querySelector('[data-slot="kind"]');
+    if (kind) {
+      kind.textContent = entry.kind === "contribution" ? "" : t(entry.kind.replace(/_/g, "-"));
+      setHidden(kind, entry.kind === "contribution");
+    }
+    var sublist = node.querySelector('[data-slot="sublist"]');
+    if (sublist) {
+      sublist.textContent = entry.sublist_short || "";
+      setHidden(sublist, !entry.sublist_short);
+    }
+    setHidden(node.querySelector('[data-slot="first"]'), !(snapshot.first_time_priority && entry.first_time));
+    fill(node, "stats", t("stats", { count: entry.count, time: minutes(entry.seconds_total) }));
+    node.querySelectorAll('[data-slot="id"]').forEach(function (input) {
+      input.value = entry.id;
+    });
+    node.querySelectorAll('[data-show="mine"]').forEach(function (el) {
+      setHidden(el, entry.member == null || entry.member !== me());
+    });
+    return node;
+  }
+
+  function focusKey() {
+    var active = document.activeElement;
+    var root = region();
+    if (!active || !root || !root.contains(active)) return null;
+    var entry = active.closest("[data-entry]");
+    return {
+      entry: entry ? entry.getAttribute("data-entry") : null,
+      value: active.getAttribute("value"),
+      name: active.getAttribute("name"),
+    };
+  }
+
+  function restoreFocus(root, key) {
+    if (!key) return;
+    var target = null;
+    if (key.entry) {
+      var entry = root.querySelector('[data-entry="' + key.entry + '"]');
+      if (entry) target = entry.querySelector('[name="' + key.name + '"][value="' + key.value + '"]');
+    } else if (key.name && key.value) {
+      target = root.querySelector('[name="' + key.name + '"][value="' + key.value + '"]:not([hidden])');
+    }
+    if (!target || target.hidden) target = root.querySelector("h2, h3, [data-queue-entries]");
+    if (target && document.activeElement !== target) {
+      if (!target.hasAttribute("tabindex") && !/^(BUTTON|A|INPUT)$/.test(target.tagName)) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  }
+
+  function render(snapshot) {
+    var root = region();
+    if (!root || String(snapshot.item) !== root.getAttribute("data-queue-item")) return;
+    var key = focusKey();
+    current = snapshot;
+    if (snapshot.now) offset = Date.parse(snapshot.now) - Date.now();
+
+    var open = root.querySelector("[data-queue-open]");
+    if (open) {
+      open.textContent = snapshot.open ? t("open") : t("closed");
+      open.classList.toggle("badge--group", snapshot.open);
+      open.classList.toggle("locked", !snapshot.open);
+    }
+    var turn = root.querySelector("[data-queue-turn]");
+    if (turn) {
+      var lane = (snapshot.sublists || []).filter(function (l) {
+        return l.key === snapshot.next_sublist;
+      })[0];
+      turn.textContent = lane ? t("turn", { name: lane.short }) : "";
+    }
+    [["open", snapshot.open], ["closed", !snapshot.open], ["priority", snapshot.first_time_priority],
+      ["no-priority", !snapshot.first_time_priority]].forEach(function (pair) {
+      root.querySelectorAll('[data-show="' + pair[0] + '"]').forEach(function (el) {
+        setHidden(el, !pair[1]);
+      });
+    });
+
+    var speaking = snapshot.speaking || [];
+    var main = speaking.filter(function (e) { return e.kind !== "interposition"; })[0] || null;
+    var now = speaking.length ? speaking[speaking.length - 1] : null;
+    var box = root.querySelector("[data-queue-speaker]");
+    if (box) {
+      setHidden(box, !main);
+      fill(box, "speaker-name", main ? main.name : "");
+      var badge = box.querySelector('[data-slot="speaker-sublist"]');
+      if (badge) {
+        badge.textContent = (main && main.sublist_short) || "";
+        setHidden(badge, !(main && main.sublist_short));
+      }
+      fill(box, "speaker-stats", main ? t("stats", { count: main.count, time: minutes(main.seconds_total) }) : "");
+      var interrupting = now && now.kind === "interposition" ? now : null;
+      setHidden(box.querySelector('[data-slot="interrupt"]'), !interrupting);
+      fill(box, "interrupt-name", interrupting ? interrupting.name : "");
+      var clock = box.querySelector("[data-countdown]");
+      if (clock) {
+        clock.setAttribute("data-started", now ? now.started_at || "" : "");
+        clock.setAttribute("data-seconds", now ? now.seconds || "" : "");
+      }
+      setHidden(box.querySelector("[data-queue-yours]"), !(now && now.member != null && now.member === me()));
+      box.querySelectorAll('[data-slot="current-id"]').forEach(function (input) {
+        input.value = now ? now.id : "";
+      });
+      var seconds = box.querySelector('input[name="seconds"]');
+      if (seconds && document.activeElement !== seconds) seconds.value = now ? now.seconds || "" : "";
+    }
+    setHidden(root.querySelector("[data-queue-nobody]"), !!main);
+
+    var entries = snapshot.entries || [];
+    var list = root.querySelector("[data-queue-entries]");
+    var limit = list && Number(list.getAttribute("data-queue-limit") || 0);
+    var listed = limit ? entries.slice(0, limit) : entries.filter(function (e) { return e.kind !== "interposition"; });
+    if (list) {
+      list.replaceChildren.apply(list, listed.map(function (e) { return entryNode(root, e, snapshot); }));
+    }
+    var asides = root.querySelector("[data-queue-interpositions]");
+    if (asides) {
+      asides.replaceChildren.apply(asides, entries.filter(function (e) {
+        return e.kind === "interposition";
+      }).map(function (e) { return entryNode(root, e, snapshot); }));
+    }
+    setHidden(root.querySelector("[data-queue-empty]"), listed.length > 0);
+    restoreFocus(root, key);
+
+    if (now && !said["who:" + now.id]) {
+      said["who:" + now.id] = true;
+      if (now.member != null && now.member === me()) {
+        said["floor:" + now.id] = true;
+        announce(t("floor"));
+      } else if (!root.closest("[data-projector]")) {
+        announce(t("has-floor", { name: now.name }));
+      }
+    }
+    tickSoon();
+  }
+
+  // --- the countdown ------------------------------------------------------------------------
+
+  function tick() {
+    var root = region();
+    var clock = root && root.querySelector("[data-countdown]");
+    if (!clock) return;
+    var started = clock.getAttribute("data-started");
+    var seconds = Number(clock.getAttribute("data-seconds") || 0);
+    if (!started || !seconds) return;
+    var left = (Date.parse(started) + seconds * 1000 - (Date.now() + offset)) / 1000;
+    var shown = left > 0 ? Math.ceil(left) : Math.floor(left);
+    clock.textContent = minutes(shown);
+    clock.classList.toggle("is-low", left <= 30);
+    var speaker = current && current.speaking && current.speaking[current.speaking.length - 1];
+    if (speaker && left <= 30 && left > 0 && speaker.member != null && speaker.member === me()) {
+      if (!said["low:" + speaker.id]) {
+        said["low:" + speaker.id] = true;
+        announce(t("low"));
+      }
+    }
+  }
+
+  function tickSoon() {
+    tick();
+    if (!timer) timer = window.setInterval(tick, 250);
+  }
+
+  // --- fetching -----------------------------------------------------------------------------
+
+  function refresh() {
+    var root = region();
+    var url = root && root.getAttribute("data-queue-snapshot-url");
+    if (!url) return Promise.resolve();
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (snapshot) { if (snapshot) render(snapshot); })
+      .catch(function () {});
+  }
+
+  function reloadRegion() {
+    var root = region();
+    var url = root && root.getAttribute("data-queue-panel-url");
+    if (!url) return;
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("[data-queue]");
+        var old = region();
+        if (!fresh || !old) return;
+        var heading = doc.querySelector("[data-projector-item]");
+        var mine = document.querySelector("[data-projector-item]");
+        if (heading && mine) mine.textContent = heading.textContent;
+        old.replaceWith(document.importNode(fresh, true));
+        start();
+      })
+      .catch(function () {});
+  }
+
+  function showError(root, text) {
+    var box = root.querySelector("[data-queue-error]");
+    if (!box) return announce(text);
+    box.textContent = text;
+    box.hidden = false;
+    box.focus();
+  }
+
+  function onSubmit(event) {
+    var form = event.target.closest && event.target.closest("form[data-queue-form]");
+    if (!form || !window.fetch || !window.FormData) return;
+    event.preventDefault();
+    var root = region();
+    var data = new FormData(form);
+    if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+    var box = root && root.querySelector("[data-queue-error]");
+    if (box) box.hidden = true;
+    // Not form.action: the buttons named "action" shadow that property.
+    fetch(form.getAttribute("action") || window.location.href, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        return response.json().catch(function () { return { ok: false, message: t("failed") }; });
+      })
+      .then(function (answer) {
+        if (answer.ok) {
+          announce(answer.message);
+          return refresh();
+        }
+        showError(region(), answer.message || t("failed"));
+      })
+      .catch(function () { showError(region(), t("failed")); });
+  }
+
+  // --- start --------------------------------------------------------------------------------
+
+  function start() {
+    var root = region();
+    if (!root) return;
+    var data = document.getElementById("queue-snapshot");
+    if (data && root.contains(data)) {
+      try {
+        var snapshot = JSON.parse(data.textContent);
+        // What the page already shows is not news: the one speaking is not announced again.
+        (snapshot.speaking || []).forEach(function (e) {
+          said["who:" + e.id] = true;
+          said["floor:" + e.id] = true;
+        });
+        render(snapshot);
+      } catch (error) { /* the server-rendered list stays */ }
+    }
+  }
+
+  on("queue.changed", function (event) {
+    if (event && event.queue) render(event.queue);
+  });
+  on("agenda.current", function () { reloadRegion(); });
+
+  document.addEventListener("submit", onSubmit);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  M.queue = { render: render, refresh: refresh };
+})();

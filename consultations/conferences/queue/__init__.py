@@ -1,0 +1,1 @@
+"""The speaker queue (Redeliste): one list per agenda item for the hall and home."""

@@ -1,0 +1,18 @@
+"""The speaker queue's part of the conference stream's event catalogue.
+
+``queue.changed`` carries the item's complete public queue (see
+``selectors.queue_snapshot``), so applying the newest is enough and replays are idempotent.
+Documented in docs/PROTOCOL.md beside the conference's other events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consultations.conferences.models import AgendaItem
+from consultations.conferences.queue.selectors import queue_snapshot
+
+
+def queue_changed(item: AgendaItem) -> dict[str, Any]:
+    """The queue of ``item`` after a change. Inside the writing transaction (conference locked)."""
+    return {"type": "queue.changed", "item": item.pk, "queue": queue_snapshot(item)}

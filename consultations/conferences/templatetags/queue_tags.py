@@ -1,0 +1,27 @@
+"""The speaker queue's template tags: ``{% speaker_queue conference %}`` renders its panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from consultations.conferences.models import Conference
+from consultations.conferences.queue.panel import panel_context
+
+register = template.Library()
+
+
+@register.inclusion_tag("conferences/queue/_queue.html", takes_context=True)
+def speaker_queue(context: template.Context, conference: Conference) -> dict[str, Any]:
+    return panel_context(context["request"], conference)
+
+
+@register.filter
+def minutes(seconds: Any) -> str:
+    """Seconds as m:ss (speaking time beside a name, the countdown's start)."""
+    try:
+        total = max(0, int(seconds or 0))
+    except (TypeError, ValueError):
+        return "0:00"
+    return f"{total // 60}:{total % 60:02d}"

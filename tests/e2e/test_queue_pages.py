@@ -1,0 +1,140 @@
+"""The speaker queue in a real browser: the conference page's panel (chair and member) and the
+projector are accessible in German and English at 1280 and 360 px; a member asks to speak by
+keyboard; the chair calls them; queue.js, given the queue.changed event, tells the member
+"Du hast das Wort" in the live region and shows the video link.
+
+Set QUEUE_SCREENSHOTS=<folder> to keep PNGs of each page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from consultations.conferences import services as conference_services
+from consultations.conferences.models import Conference, ConferenceRole, Registration
+from consultations.conferences.queue import services
+from tests.e2e.conftest import assert_only_local, login, set_language
+from tests.e2e.test_pages import DESKTOP, PHONE, assert_no_problems, check_page
+from tests.factories import make_member, make_staff
+
+pytestmark = pytest.mark.e2e
+
+
+def _screenshot(page: Any, name: str) -> None:
+    folder = os.environ.get("QUEUE_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for label, size in (("1280", DESKTOP), ("360", PHONE)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.fixture
+def world(db):
+    sam = make_staff(email="sam@example.org", display_name="Sam")
+    now = timezone.now()
+    conference = conference_services.conference_create(
+        actor=sam,
+        title="Basiskonferenz Koalitionsvertrag",
+        slug="bk",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=5),
+        written_opens_at=now - timedelta(days=5),
+        written_closes_at=now + timedelta(days=20),
+        video_url="https://video.example.org/bk",
+    )
+    item = conference_services.agenda_item_create(
+        actor=sam, conference=conference, title="Mieten und Wohnen"
+    )
+    Conference.objects.filter(pk=conference.pk).update(phase=Conference.Phase.LIVE)
+    conference.refresh_from_db()
+    conference_services.agenda_set_current(actor=sam, conference=conference, item=item)
+    carla = make_member(email="carla@example.org", display_name="Carla")
+    conference_services.conference_role_grant(
+        actor=sam, conference=conference, member=carla, role=ConferenceRole.Role.CHAIR
+    )
+    people = [
+        make_member(email=f"{n.lower()}@example.org", display_name=n)
+        for n in ("Alice", "Bob", "Dana", "Eve")
+    ]
+    for person in people:
+        Registration.objects.create(conference=conference, member=person, attendance="remote")
+    for person, lane in zip(people[1:], ("default-1", "default-0", "default-1"), strict=True):
+        services.speak_request_create(
+            actor=person, conference=conference, item=item, kind="contribution", sublist=lane
+        )
+    services.speak_request_call_next(actor=carla, conference=conference, item=item)
+    services.speak_request_create(
+        actor=people[3], conference=conference, item=item, kind="point_of_order"
+    )
+    return {"conference": conference, "item": item, "chair": carla, "alice": people[0]}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_queue_pages_are_accessible_for_chair_and_member(
+    new_context, world, request_log, browser_errors, language
+):
+    problems: list[str] = []
+    for who in ("chair", "alice"):
+        page = new_context().new_page()
+        login(page, world[who])
+        page.goto("/konferenzen/bk/")
+        set_language(page, language)
+        check_page(page, language, problems)
+        _screenshot(page, f"queue-{who}-{language}")
+        page.goto("/konferenzen/bk/beamer/")
+        check_page(page, language, problems)
+        _screenshot(page, f"projector-{who}-{language}")
+    assert_no_problems(problems)
+    assert not browser_errors, browser_errors
+    assert_only_local(request_log)
+
+
+def test_a_member_asks_by_keyboard_and_hears_that_they_have_the_floor(new_context, world):
+    member = new_context().new_page()
+    login(member, world["alice"])
+    member.goto("/konferenzen/bk/#redeliste")
+    member.focus("#queue-ask-sublist_0")
+    member.keyboard.press("Space")
+    member.focus(".sq-ask button[type=submit]")
+    member.keyboard.press("Enter")
+    member.wait_for_function(
+        "() => [...document.querySelectorAll('[data-queue-entries] .sq-entry__name')]"
+        ".some(e => e.textContent === 'Alice')"
+    )
+
+    chair = new_context().new_page()
+    login(chair, world["chair"])
+    chair.goto("/konferenzen/bk/")
+    # The point of order first, then the quota's turn: Alice is third; call until she speaks.
+    chair.wait_for_load_state("load")
+    for _ in range(3):
+        chair.focus(".sq-chair button[value=call_next]")
+        with chair.expect_response(lambda r: r.request.method == "POST") as answer:
+            chair.keyboard.press("Enter")
+        assert answer.value.status == 200 and answer.value.json()["ok"] is True
+    snapshot = chair.evaluate(
+        "async (url) => (await fetch(url, {headers: {Accept: 'application/json'}})).json()",
+        f"/konferenzen/bk/redeliste/{world['item'].pk}/stand/",
+    )
+    assert snapshot["speaking"][-1]["name"] == "Alice"
+    # What conference.js does with the stream's event: hand it to the queue's handler.
+    member.evaluate(
+        "(event) => Mitmachen.conferenceHandlers['queue.changed'].forEach(f => f(event))",
+        {"type": "queue.changed", "item": world["item"].pk, "queue": snapshot},
+    )
+    member.wait_for_function(
+        "() => document.getElementById('live-announcer').textContent.includes('Du hast das Wort')",
+        timeout=2000,
+    )
+    assert member.is_visible("[data-queue-yours] a[href='https://video.example.org/bk']")
+    assert json.loads(member.inner_text("#queue-snapshot"))["item"] == world["item"].pk
