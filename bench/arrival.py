@@ -66,7 +66,7 @@ LONE_PAUSE_SECONDS = 0.1
 async def arrive(
     spec: dict[str, Any], i: int, tally: Tally, scheduled: float, deadline: float
 ) -> tuple[dict[str, Any], Any]:
-    """One member's arrival: the page, then its socket until ``synced``; times from ``scheduled``."""
+    """One arrival: the page, then its socket until ``synced``; times from ``scheduled``."""
     ports = spec["ports"]
     port = ports[i % len(ports)]
     cookie = spec["cookies"][i % len(spec["cookies"])]
@@ -168,7 +168,7 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def seed(env: dict[str, str], members: int) -> dict[str, Any]:
-    """``bench/conference_seed.py``: a live conference, registered members with sessions, a thread."""
+    """``bench/conference_seed.py``: a live conference, members with sessions, a thread."""
     import subprocess
 
     done = subprocess.run(
@@ -415,7 +415,10 @@ def main() -> None:
     parser.add_argument("--burst-timeout", type=float, default=60.0)
     add_arguments(parser)
     args = parser.parse_args()
-    for name, value in {**(QUICK if args.quick else FULL), "lone": 10 if args.quick else 20}.items():
+    for name, value in {
+        **(QUICK if args.quick else FULL),
+        "lone": 10 if args.quick else 20,
+    }.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     scratch = Path(tempfile.mkdtemp(prefix="mitmachen-arrival-"))

@@ -6,6 +6,10 @@ registered for it (remote), each with a session as a login writes it (the CSRF s
 too), the chair's session, and a members' forum with one thread (the thread arrival's baseline).
 
     python bench/conference_seed.py --members 1000
+
+With ``--queue <item pk>`` it seeds nothing and prints the item's queue as the database has it:
+the snapshot ``queue.changed`` would carry now (``selectors.queue_snapshot`` without ``now``),
+the conference's ``last_seq`` and every member's count of requests on the item.
 """
 
 from __future__ import annotations
@@ -28,11 +32,15 @@ CSRF = "benchcsrfbenchcsrfbenchcsrfbench"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--queue", type=int, help="print this item's queue; seed nothing")
     args = parser.parse_args()
 
     import django
 
     django.setup()
+    if args.queue:
+        print_queue(args.queue)
+        return
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
@@ -123,6 +131,7 @@ def main() -> None:
             "slug": conference.slug,
             "last_seq": conference.last_seq,
             "item": items[0].pk,
+            "items": [i.pk for i in items],
             "members": [m.pk for m in members],
             "cookies": cookies,
             "chair": staff.pk,
@@ -130,6 +139,37 @@ def main() -> None:
             "csrf": CSRF,
             "thread": thread.pk,
             "thread_last_seq": thread.last_seq,
+        },
+        sys.stdout,
+    )
+
+
+def print_queue(item_pk: int) -> None:
+    from django.db.models import Count
+
+    from consultations.conferences.models import AgendaItem
+    from consultations.conferences.queue.models import SpeakRequest
+    from consultations.conferences.queue.selectors import queue_snapshot
+
+    item = AgendaItem.objects.select_related("conference").get(pk=item_pk)
+    snapshot = queue_snapshot(item)
+    snapshot.pop("now", None)
+    rows = (
+        SpeakRequest.objects.filter(item=item, member__isnull=False)
+        .values("member_id")
+        .annotate(n=Count("pk"))
+    )
+    json.dump(
+        {
+            "queue": snapshot,
+            "last_seq": item.conference.last_seq,
+            "requests": {str(r["member_id"]): r["n"] for r in rows},
+            "states": dict(
+                SpeakRequest.objects.filter(item=item)
+                .values_list("state")
+                .annotate(n=Count("pk"))
+                .values_list("state", "n")
+            ),
         },
         sys.stdout,
     )
