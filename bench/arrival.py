@@ -391,12 +391,12 @@ def report(results: dict[str, Any]) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("conference-arrival")
-    group.add_argument("--arrival-members", type=int, help="arriving members (1000; quick: 200)")
+    group.add_argument("--arrival-members", type=int, help="arriving members (1000; quick: 60)")
     group.add_argument("--arrival-rate", type=float, help="arrivals a second (100)")
 
 
 FULL = {"arrival_members": 1000, "arrival_rate": 100.0}
-QUICK = {"arrival_members": 200, "arrival_rate": 100.0}
+QUICK = {"arrival_members": 60, "arrival_rate": 100.0}
 
 
 def main() -> None:

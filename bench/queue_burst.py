@@ -486,13 +486,13 @@ def report(results: dict[str, Any]) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("queue-burst")
-    group.add_argument("--queue-members", type=int, help="members asking (200; quick: 60)")
+    group.add_argument("--queue-members", type=int, help="members asking (200; quick: 30)")
     group.add_argument("--queue-window", type=float, help="seconds the asks spread over (1)")
     group.add_argument("--queue-call-every", type=float, help="seconds between calls (0.1)")
 
 
 FULL = {"queue_members": 200, "queue_window": 1.0, "queue_call_every": 0.1}
-QUICK = {"queue_members": 60, "queue_window": 1.0, "queue_call_every": 0.1}
+QUICK = {"queue_members": 30, "queue_window": 1.0, "queue_call_every": 0.1}
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ run and printed as ratios beside issue #8's targets:
   daphne processes on PostgreSQL and Redis, against a raw websockets server recording each vote
   with one INSERT under a unique constraint in the same database (``bench/vote_burst.py``).
 - ``conference-arrival``: N registered members open the conference page and its socket (until
-  ``synced``) at R arrivals/s (1,000 at 100/s; quick: 200) over two daphne processes on PostgreSQL
+  ``synced``) at R arrivals/s (1,000 at 100/s; quick: 60) over two daphne processes on PostgreSQL
   and Redis, against a lone arrival and the thread's connect burst at the same rate
   (``bench/arrival.py``).
-- ``queue-burst``: N registered members ask to speak within 1 s (200; quick: 60) while the chair
+- ``queue-burst``: N registered members ask to speak within 1 s (200; quick: 30) while the chair
   calls next every 100 ms, every member and the chair on the conference socket; lost and doubled
   requests, every client's queue against the database's, ask-to-ack against lone asks
   (``bench/queue_burst.py``).
