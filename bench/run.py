@@ -11,7 +11,7 @@ run and printed as ratios beside issue #8's targets:
 - ``connect``: 500, 1,000 and 2,000 clients opening one thread at 100 and 200 connects/s over two
   processes, against the raw server's same burst and a lone connect (``bench/connect_burst.py``).
 - ``page``: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
-- ``vote-burst``: N registered members vote on one poll within 2 s (1,000; quick: 300) over two
+- ``vote-burst``: N registered members vote on one poll within 2 s (1,000; quick: 100) over two
   daphne processes on PostgreSQL and Redis, against a raw websockets server recording each vote
   with one INSERT under a unique constraint in the same database (``bench/vote_burst.py``).
 - ``conference-arrival``: N registered members open the conference page and its socket (until

@@ -295,39 +295,42 @@ def summarise(kind: str, result: dict[str, Any], counts: dict[str, int]) -> dict
 
 
 def run_suite(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    """Per repeat one fresh database, seeded once: the baseline's table and ours side by side."""
     runs = []
     url, prefix = redis_url(), redis_prefix() + "vote-"
-    for repeat in range(args.vote_repeat):
-        for kind in ("raw", "ours"):
-            suffix = f"_vote_{kind}_{repeat}"
-            with postgres_database(postgres_admin_url(), suffix) as database_url:
+    try:
+        for repeat in range(args.vote_repeat):
+            with postgres_database(postgres_admin_url(), f"_vote_{repeat}") as database_url:
                 env = base_env(scratch, database_url, url, prefix)
-                print(f"vote burst ({kind}): seeding {args.vote_members} members", file=sys.stderr)
+                print(f"vote burst: seeding {args.vote_members} members", file=sys.stderr)
                 seeded = _seed(env, args.vote_members)
-                spec = {
-                    "kind": kind,
-                    "members": args.vote_members,
-                    "window": args.vote_window,
-                    "options": seeded["options"],
-                    "member_ids": seeded["members"],
-                    "cookies": seeded["cookies"],
-                    "csrf": seeded["csrf"],
-                    "conference": seeded["conference"],
-                    "path": (
-                        f"/konferenzen/{seeded['slug']}/abstimmungen/{seeded['poll']}/abstimmen/"
-                    ),
-                    "env": env,
-                }
-                if kind == "ours":
-                    with servers("ours", env, scratch, args.pin, count=args.processes) as started:
-                        spec["ports"] = [s["port"] for s in started]
-                        result = _load(spec, args.pin)
-                else:
-                    result = _raw(spec, database_url, scratch, args.pin)
-                counts = _database_counts(database_url, kind, seeded["poll"])
-            runs.append(summarise(kind, result, counts))
-            print(f"  {brief(runs[-1])}", file=sys.stderr)
-    redis_cleanup(url, prefix)
+                for kind in ("raw", "ours"):
+                    spec = {
+                        "kind": kind,
+                        "members": args.vote_members,
+                        "window": args.vote_window,
+                        "options": seeded["options"],
+                        "member_ids": seeded["members"],
+                        "cookies": seeded["cookies"],
+                        "csrf": seeded["csrf"],
+                        "conference": seeded["conference"],
+                        "path": (
+                            f"/konferenzen/{seeded['slug']}/abstimmungen/{seeded['poll']}/"
+                            "abstimmen/"
+                        ),
+                        "env": env,
+                    }
+                    if kind == "ours":
+                        with servers("ours", env, scratch, args.pin, count=args.processes) as up:
+                            spec["ports"] = [s["port"] for s in up]
+                            result = _load(spec, args.pin)
+                    else:
+                        result = _raw(spec, database_url, scratch, args.pin)
+                    counts = _database_counts(database_url, kind, seeded["poll"])
+                    runs.append(summarise(kind, result, counts))
+                    print(f"  {brief(runs[-1])}", file=sys.stderr)
+    finally:
+        redis_cleanup(url, prefix)
     return {
         "processes": args.processes,
         "members": args.vote_members,
@@ -429,13 +432,13 @@ def report(results: dict[str, Any]) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("vote-burst")
-    group.add_argument("--vote-members", type=int, help="voters (1000; quick: 300)")
+    group.add_argument("--vote-members", type=int, help="voters (1000; quick: 100)")
     group.add_argument("--vote-window", type=float, help="seconds the votes spread over (2)")
     group.add_argument("--vote-repeat", type=int, help="runs of raw and ours (3; quick: 1)")
 
 
 FULL = {"vote_members": 1000, "vote_window": 2.0, "vote_repeat": 3}
-QUICK = {"vote_members": 300, "vote_window": 2.0, "vote_repeat": 1}
+QUICK = {"vote_members": 100, "vote_window": 2.0, "vote_repeat": 1}
 
 
 def main() -> None:

@@ -5,16 +5,13 @@ three chapters with every status and a history of assessments, registrations of 
 item 2 current. Written through the services, so the demo obeys the real rules; a second run
 finds what the first made and adds nothing.
 
-Hooks for the feature folders: after the core, ``seed`` calls ``seed(*, conference, people,
-stdout)`` of ``consultations.conferences.queue.demo`` and ``consultations.conferences.polls.demo``
-where those modules exist (a running speaker queue on the current item, a closed poll). Each
-must be idempotent itself; ``people`` maps the demo roles of ``deliberation.demo`` to members.
+After the core, the feature folders add their part: a closed poll
+(``polls.demo.seed_polls``) and a running speaker queue (``queue.demo.seed_queue``); each is
+idempotent itself.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +25,8 @@ from consultations.conferences.models import (
     ConferenceRole,
     Registration,
 )
+from consultations.conferences.polls.demo import seed_polls
+from consultations.conferences.queue.demo import seed_queue
 from consultations.conferences.tracker import services as tracker_services
 from deliberation.models import Member
 from forums import services as forum_services
@@ -262,10 +261,6 @@ def seed(*, stdout: Any) -> None:
         services.agenda_set_current(actor=staff, conference=conference, item=items[0])
         services.agenda_set_current(actor=staff, conference=conference, item=items[1])
     conference.refresh_from_db()
-    for feature in ("queue", "polls"):
-        name = f"consultations.conferences.{feature}.demo"
-        if importlib.util.find_spec(f"consultations.conferences.{feature}") and (
-            importlib.util.find_spec(name)
-        ):
-            importlib.import_module(name).seed(conference=conference, people=people, stdout=stdout)
+    seed_polls(conference)
+    seed_queue(conference)
     stdout.write(f"conferences: {conference.title} ({conference.get_absolute_url()}) ready")

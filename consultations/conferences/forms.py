@@ -83,6 +83,12 @@ class RegistrationForm(forms.Form):
         return data
 
 
+class CommitmentChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Commitment) -> str:
+        prefix = f"{obj.chapter}, {obj.reference}" if obj.reference else obj.chapter
+        return f"{prefix}: {obj.text[:120]}"
+
+
 class AgendaItemForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
@@ -97,7 +103,7 @@ class AgendaItemForm(forms.Form):
     speaking_seconds = forms.IntegerField(
         label=_("Speaking time per speaker (seconds)"), min_value=15, max_value=3600, initial=180
     )
-    commitments = forms.ModelMultipleChoiceField(
+    commitments = CommitmentChoiceField(
         label=_("Commitments of the coalition agreement discussed"),
         queryset=Commitment.objects.order_by("chapter", "position", "pk"),
         required=False,

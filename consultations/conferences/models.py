@@ -233,6 +233,4 @@ class ConferenceEvent(StreamEvent):
 
 # The feature folders' models, registered under this app's label (see each folder's models.py).
 from consultations.conferences.polls.models import Ballot, NamedChoice, Poll, PollOption  # noqa: E402, F401
-# The speaker queue's models live in its feature folder; importing them here registers them
-# with this app (label ``conferences``).
 from consultations.conferences.queue.models import SpeakerList, SpeakRequest, SubList  # noqa: E402, F401

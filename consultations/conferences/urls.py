@@ -30,6 +30,6 @@ urlpatterns = [
         name="agenda_item_move",
     ),
     # The feature folders' own pages, paths "<slug>/redeliste/..." and "<slug>/abstimmungen/...".
-    path("", include("consultations.conferences.queue.urls")),
     path("", include("consultations.conferences.polls.urls")),
+    path("", include("consultations.conferences.queue.urls")),
 ]

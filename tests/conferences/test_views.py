@@ -259,7 +259,14 @@ def _sam():
     return Member.objects.get(email="sam@example.org")
 
 
-def test_the_menu_links_the_conferences(client, alice):
-    login(client, alice)
-    html = client.get("/").content.decode()
-    assert reverse("conferences:index") in html
+def test_the_admin_lists_registrations_without_their_needs(client, sam, alice, conference):
+    services.registration_save(
+        actor=alice, conference=conference, attendance="hall", accessibility_needs="Rampe bitte"
+    )
+    login(client, sam)
+    response = client.get(reverse("admin:conferences_registration_changelist"))
+    assert response.status_code == 200
+    assert "Alice" in response.content.decode()
+    assert "Rampe bitte" not in response.content.decode()
+    for name in ("conference", "commitment"):
+        assert client.get(reverse(f"admin:conferences_{name}_changelist")).status_code == 200

@@ -85,3 +85,45 @@ def test_the_chair_closes_the_poll_and_the_results_show(
         page.goto("/konferenzen/bk-koalition/abstimmungen/neu/")
         assert_accessible(page)
     assert not browser_errors
+
+
+def test_the_poll_handlers_apply_turnout_and_results_from_the_stream(
+    page,
+    login,
+    poll,
+    chair,  # noqa: F811
+    browser_errors,
+):
+    """conference.js calls the handlers with each applied event; here the test calls them."""
+    from consultations.conferences.polls import selectors
+
+    login(page, chair)
+    page.goto(f"/konferenzen/bk-koalition/abstimmungen/{poll.pk}/")
+    card = page.locator(f"#poll-{poll.pk}")
+    expect(card.locator("[data-poll-turnout]")).to_contain_text("0 von 1")
+    page.evaluate(
+        """(poll) => window.Mitmachen.conferenceHandlers["poll.turnout"].forEach(
+            (handle) => handle(
+                {type: "poll.turnout", poll: poll, turnout: {ballots: 1, eligible: 1}}))""",
+        poll.pk,
+    )
+    expect(card.locator("[data-poll-turnout]")).to_have_text(
+        "1 von 1 Angemeldeten haben online abgestimmt."
+    )
+    snapshot = selectors.snapshot(poll)
+    snapshot.update(status="closed", results_shown=True, hall_counted=True)
+    for option, (online, hall) in zip(snapshot["options"], [(1, 4), (0, 2), (0, 0)], strict=True):
+        option.update(online=online, hall=hall, total=online + hall)
+    page.evaluate(
+        """(poll) => window.Mitmachen.conferenceHandlers["poll.closed"].forEach(
+            (handle) => handle({type: "poll.closed", seq: 9, poll: poll}))""",
+        snapshot,
+    )
+    expect(card.locator("[data-poll-results]")).to_be_visible()
+    expect(card.locator("tr[data-option]")).to_have_count(3)
+    expect(card.locator("tr[data-option]").first).to_contain_text("Ja")
+    expect(card.locator("tr[data-option]").first.locator("td").last).to_have_text("5")
+    expect(card.locator("[data-poll-status]")).to_have_text("Geschlossen")
+    expect(card.get_by_role("button", name="Abstimmung schließen")).to_have_count(0)
+    expect(page.locator("#live-announcer")).to_contain_text("Die Abstimmung ist geschlossen")
+    assert not browser_errors

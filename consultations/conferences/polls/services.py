@@ -149,19 +149,21 @@ def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> None:
             "invalid",
             _("You may choose at most %(count)d options.") % {"count": poll.max_choices},
         )
+    # A poll's options never change once it is open: checked before the lock, which every vote
+    # on this poll waits for, is held as briefly as possible.
+    valid = {option.pk for option in selectors.options_of(poll)}
+    if not set(chosen) <= valid:
+        raise ServiceError("invalid", _("Please choose one of the poll's options."))
     with transaction.atomic():
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
         if locked.status != Poll.Status.OPEN:
             raise ServiceError("closed", _("This poll is closed."))
-        valid = set(PollOption.objects.filter(poll=locked).values_list("pk", flat=True))
-        if not set(chosen) <= valid:
-            raise ServiceError("invalid", _("Please choose one of the poll's options."))
         try:
             with transaction.atomic():
                 ballot = Ballot.objects.create(poll=locked, member=actor)
         except IntegrityError:
             raise ServiceError("conflict", _("You have already voted in this poll.")) from None
-        PollOption.objects.filter(pk__in=chosen).update(online_count=F("online_count") + 1)
+        PollOption.objects.filter(pk__in=sorted(chosen)).update(online_count=F("online_count") + 1)
         if not locked.secret:
             NamedChoice.objects.bulk_create(
                 NamedChoice(ballot=ballot, option_id=option) for option in chosen

@@ -19,8 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -278,16 +277,8 @@ def panel(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(render_to_string("conferences/queue/_queue.html", context, request))
 
 
-#: The polls' include point on the projector (a closed poll's result), if the polls exist.
+#: The polls' include point on the projector (a closed poll's result).
 POLLS_PROJECTOR = "conferences/polls/_projector.html"
-
-
-def _polls_projector() -> str | None:
-    try:
-        get_template(POLLS_PROJECTOR)
-    except TemplateDoesNotExist:
-        return None
-    return POLLS_PROJECTOR
 
 
 @require_GET
@@ -297,5 +288,5 @@ def projector(request: HttpRequest, slug: str) -> HttpResponse:
     conference = access_conference(request.user, slug)
     context = panel_context(request, conference)
     context["projector"] = True
-    context["polls_projector"] = _polls_projector()
+    context["polls_projector"] = POLLS_PROJECTOR
     return render(request, "conferences/queue/projector.html", context)

@@ -21,7 +21,9 @@ from deliberation.demo_pages import seed_site_pages
 from deliberation.models import District, Member
 
 #: Apps whose ``<app>.demo.seed(*, stdout)`` runs after the members exist, in this order.
-DEMO_APPS = ("forums", "moderation", "consultations", "consultations.conferences")
+#: The base conference comes first: its many threads (agenda, coalition tracker) are then older
+#: than the forums' demo threads, which stay the demo member's newest on her dashboard.
+DEMO_APPS = ("consultations.conferences", "forums", "moderation", "consultations")
 
 
 class Command(BaseCommand):

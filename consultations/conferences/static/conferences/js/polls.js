@@ -18,7 +18,10 @@
   M.pollsLoaded = true;
   M.conferenceHandlers = M.conferenceHandlers || {};
 
-  var gettext = window.gettext || function (s) { return s; };
+  // Looked up at each call: the catalogue (jsi18n) may load after this script.
+  function gettext(text) {
+    return window.gettext ? window.gettext(text) : text;
+  }
   function fmt(text, values) {
     return window.interpolate ? window.interpolate(text, values, true) : text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
   }
