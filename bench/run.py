@@ -15,6 +15,14 @@ run and printed as ratios beside issue #8's targets:
   daphne processes on PostgreSQL and Redis, over their open conference sockets (and over HTTP as
   a second row), against a raw websockets server recording each vote
   with one INSERT under a unique constraint in the same database (``bench/vote_burst.py``).
+- ``conference-arrival``: N registered members open the conference page and its socket (until
+  ``synced``) at R arrivals/s (1,000 at 100/s; quick: 60) over two daphne processes on PostgreSQL
+  and Redis, against a lone arrival and the thread's connect burst at the same rate
+  (``bench/arrival.py``).
+- ``queue-burst``: N registered members ask to speak within 1 s (200; quick: 30) while the chair
+  calls next every 100 ms, every member and the chair on the conference socket; lost and doubled
+  requests, every client's queue against the database's, ask-to-ack against lone asks
+  (``bench/queue_burst.py``).
 - ``page-machina``: the thread page against django-machina's topic page (50 posts of a 1,000-post
   thread; three alternating runs), machina in a virtual environment of its own that the suite
   builds under ``var/bench/`` (``bench/page_machina.py``).
@@ -45,7 +53,15 @@ RESULTS = ROOT / "bench" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import connect_burst, fanout_one, fanout_redis, page_machina, vote_burst  # noqa: E402
+from bench import (  # noqa: E402
+    arrival,
+    connect_burst,
+    fanout_one,
+    fanout_redis,
+    page_machina,
+    queue_burst,
+    vote_burst,
+)
 from bench.common import (  # noqa: E402
     BENCH,
     SERVER_CPU,
@@ -60,7 +76,16 @@ from bench.common import (  # noqa: E402
     table_header,
 )
 
-SUITES = ("fanout", "fanout-redis", "connect", "vote-burst", "page", "page-machina")
+SUITES = (
+    "fanout",
+    "fanout-redis",
+    "connect",
+    "vote-burst",
+    "conference-arrival",
+    "queue-burst",
+    "page",
+    "page-machina",
+)
 SERVERS = ("raw", "tutorial", "ours")
 #: Suite options whose default depends on ``--quick`` (None on the command line: not given).
 FULL = {
@@ -78,6 +103,8 @@ FULL = {
     "burst_rates": [100.0, 200.0],
     "lone": 20,
     **vote_burst.FULL,
+    **arrival.FULL,
+    **queue_burst.FULL,
 }
 QUICK = {
     "clients": [100],
@@ -94,6 +121,8 @@ QUICK = {
     "burst_rates": [100.0],
     "lone": 10,
     **vote_burst.QUICK,
+    **arrival.QUICK,
+    **queue_burst.QUICK,
 }
 
 
@@ -173,6 +202,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
     votes = results.get("vote-burst")
     if votes:
         lines += ["", *vote_burst.report(votes)]
+    arrivals = results.get("conference-arrival")
+    if arrivals:
+        lines += ["", *arrival.report(arrivals)]
+    queue = results.get("queue-burst")
+    if queue:
+        lines += ["", *queue_burst.report(queue)]
     page = results.get("thread_page")
     if page and "rows" in page:
         lines.append("")
@@ -296,6 +331,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds a client may take from its scheduled connect to synced",
     )
     vote_burst.add_arguments(parser)
+    arrival.add_arguments(parser)
+    queue_burst.add_arguments(parser)
     page = parser.add_argument_group("page")
     page.add_argument("--page-posts", type=int, nargs="+", help="default 10 100 1000")
     page.add_argument("--no-page", action="store_true", help="leave out the page suites")
@@ -365,6 +402,16 @@ def main() -> None:
             suite_started = time.monotonic()
             results["vote-burst"] = vote_burst.run_suite(args, scratch)
             results["suite_seconds"]["vote-burst"] = round(time.monotonic() - suite_started, 1)
+        if "conference-arrival" in args.suite:
+            suite_started = time.monotonic()
+            results["conference-arrival"] = arrival.run_suite(args, scratch)
+            results["suite_seconds"]["conference-arrival"] = round(
+                time.monotonic() - suite_started, 1
+            )
+        if "queue-burst" in args.suite:
+            suite_started = time.monotonic()
+            results["queue-burst"] = queue_burst.run_suite(args, scratch)
+            results["suite_seconds"]["queue-burst"] = round(time.monotonic() - suite_started, 1)
         if "page" in args.suite:
             suite_started = time.monotonic()
             results["thread_page"] = thread_page(args, scratch, base_env(scratch, "", None))

@@ -86,6 +86,44 @@ def test_a_bad_kind_gets_a_translated_error_and_changes_nothing(
     assert not SpeakRequest.objects.exists()
 
 
+def test_a_page_rendered_before_the_default_lists_were_stored_still_asks_with_their_keys(
+    client, conference, live_item, speakers
+):
+    # Found by the queue-burst bench: the first request stores the default sub-lists, and every
+    # page already open sent "default-<n>" that the form no longer offered (400 for all of them).
+    services.speak_request_create(
+        actor=speakers["bob"],
+        conference=conference,
+        item=live_item,
+        kind="contribution",
+        sublist="default-1",
+    )
+    client.force_login(speakers["alice"])
+    ok = client.post(
+        ask_url(conference, live_item),
+        {"kind": "contribution", "sublist": "default-0"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert ok.json() == {"ok": True, "message": "Du stehst auf der Redeliste."}
+    entry = SpeakRequest.objects.get(member=speakers["alice"])
+    assert entry.sublist.origin == 0
+    assert entry.sublist_id != SpeakRequest.objects.get(member=speakers["bob"]).sublist_id
+
+
+def test_an_unknown_default_key_is_refused_and_changes_nothing(
+    client, conference, live_item, speakers
+):
+    client.force_login(speakers["alice"])
+    response = client.post(
+        ask_url(conference, live_item),
+        {"kind": "contribution", "sublist": "default-7"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "Bitte wähle eine der Listen."
+    assert not SpeakRequest.objects.exists()
+
+
 def test_a_closed_list_refuses_with_its_reason_on_the_form_page(
     client, conference, live_item, speakers, chair
 ):

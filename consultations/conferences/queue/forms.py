@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consultations.conferences.queue.models import SpeakRequest
-from consultations.conferences.queue.selectors import Lane
+from consultations.conferences.queue.selectors import DEFAULT_KEY_PREFIX, Lane
 
 Kind = SpeakRequest.Kind
 
@@ -19,8 +19,20 @@ ASK_KINDS = [
 HALL_KINDS = ASK_KINDS[:3]
 
 
+class _SublistField(forms.ChoiceField):
+    """The sub-lists offered now, and the default keys a page rendered earlier still sends.
+
+    A page rendered before the first request stored the default sub-lists offers
+    ``default-<n>``; after that the offered keys are the stored lists' pks. The service resolves
+    a default key to its stored list, or refuses it where the chair configured others.
+    """
+
+    def valid_value(self, value) -> bool:
+        return super().valid_value(value) or str(value).startswith(DEFAULT_KEY_PREFIX)
+
+
 class _QueueForm(forms.Form):
-    sublist = forms.ChoiceField(
+    sublist = _SublistField(
         label=_("List"),
         required=False,
         widget=forms.RadioSelect,
