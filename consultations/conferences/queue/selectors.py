@@ -14,7 +14,7 @@ It carries nothing that not everyone at the conference may see (display names, k
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -145,6 +145,11 @@ class QueueState:
     speaking: list[SpeakRequest]  # the main speaker first, then an interposed question
     next_lane: str | None
     spoken: set[tuple[str, Any]]
+    #: The stored sub-lists the lanes come from ([] while the defaults are not stored).
+    sublists: list[SubList] = field(default_factory=list)
+    #: Every waiting or speaking entry, in (position, pk) order; unlike ``waiting`` this
+    #: includes interposed questions to somebody who no longer speaks.
+    live: list[SpeakRequest] = field(default_factory=list)
 
     @property
     def main_speaker(self) -> SpeakRequest | None:
@@ -163,14 +168,39 @@ class QueueState:
     def first_time_priority(self) -> bool:
         return self.speaker_list.first_time_priority if self.speaker_list else False
 
+    def with_added(self, entry: SpeakRequest, *, sublists: list[SubList]) -> QueueState:
+        """This queue after ``entry`` (new, waiting) joined it, derived without reading again.
 
-def queue_state(item: AgendaItem) -> QueueState:
-    """Read one item's queue (three queries). Inside a service, call with the conference locked."""
-    speaker_list = SpeakerList.objects.filter(item=item).first()
-    lanes = lanes_of(item)
+        ``sublists``: the item's stored sub-lists now (a first ask may have stored the defaults).
+        """
+        return derive_state(
+            self.item,
+            speaker_list=self.speaker_list,
+            sublists=sublists,
+            live=[*self.live, entry],
+            spoken=self.spoken,
+        )
+
+
+_UNREAD: Any = object()
+
+#: What the snapshot needs of a member: nothing but the public name.
+_ENTRY_COLUMNS = (
+    *(f.name for f in SpeakRequest._meta.concrete_fields),
+    "member__display_name",
+)
+
+
+def queue_state(item: AgendaItem, *, speaker_list: Any = _UNREAD) -> QueueState:
+    """Read one item's queue (three queries; four without ``speaker_list``, the item's
+    SpeakerList or None). Inside a service, call with the conference locked."""
+    if speaker_list is _UNREAD:
+        speaker_list = SpeakerList.objects.filter(item=item).first()
+    sublists = sublists_of(item)
     live = list(
         SpeakRequest.objects.filter(item=item, state__in=[State.WAITING, State.SPEAKING])
         .select_related("member")
+        .only(*_ENTRY_COLUMNS)
         .order_by("position", "pk")
     )
     spoken = {
@@ -179,6 +209,21 @@ def queue_state(item: AgendaItem) -> QueueState:
         .values_list("member_id", "name")
         .distinct()
     }
+    return derive_state(
+        item, speaker_list=speaker_list, sublists=sublists, live=live, spoken=spoken
+    )
+
+
+def derive_state(
+    item: AgendaItem,
+    *,
+    speaker_list: SpeakerList | None,
+    sublists: list[SubList],
+    live: list[SpeakRequest],
+    spoken: set[tuple[str, Any]],
+) -> QueueState:
+    """The queue from what :func:`queue_state` reads (no queries)."""
+    lanes = lanes_of(item, sublists)
     speaking = sorted(
         (e for e in live if e.state == State.SPEAKING),
         key=lambda e: (e.kind == Kind.INTERPOSITION, e.started_at or e.created_at),
@@ -201,20 +246,30 @@ def queue_state(item: AgendaItem) -> QueueState:
         speaking=speaking,
         next_lane=next_lane,
         spoken=spoken,
+        sublists=list(sublists),
+        live=list(live),
     )
 
 
-def speaker_totals(conference: Conference | int) -> dict[tuple[str, Any], tuple[int, int]]:
+def speaker_totals(
+    conference: Conference | int, *, item: AgendaItem | None = None
+) -> dict[tuple[str, Any], tuple[int, int]]:
     """Each speaker's count of turns and total speaking seconds on this conference so far.
 
     A turn counts once it has begun; its time once it has finished. Hall speakers without an
-    account are counted by name.
+    account are counted by name. With ``item``, only the turns of the members waiting or speaking
+    on it now (and of all hall speakers) are read: what a snapshot of that queue needs, in a
+    query that does not grow with the conference's history of other speakers.
     """
     pk = conference.pk if isinstance(conference, Conference) else conference
     totals: dict[tuple[str, Any], tuple[int, int]] = {}
-    rows = SpeakRequest.objects.filter(
-        item__conference_id=pk, started_at__isnull=False
-    ).values_list("member_id", "name", "started_at", "finished_at")
+    rows = SpeakRequest.objects.filter(item__conference_id=pk, started_at__isnull=False)
+    if item is not None:
+        in_queue = SpeakRequest.objects.filter(
+            item=item, state__in=[State.WAITING, State.SPEAKING], member_id__isnull=False
+        ).values("member_id")
+        rows = rows.filter(Q(member_id__in=in_queue) | Q(member_id__isnull=True))
+    rows = rows.values_list("member_id", "name", "started_at", "finished_at")
     for member_id, name, started, finished in rows:
         key = ("member", member_id) if member_id is not None else ("name", name.casefold())
         count, seconds = totals.get(key, (0, 0))
@@ -259,7 +314,9 @@ def entry_payload(
 def queue_snapshot(item: AgendaItem, *, state: QueueState | None = None) -> dict[str, Any]:
     """The complete public state of ``item``'s queue (JSON-ready), as ``queue.changed`` has it."""
     state = state or queue_state(item)
-    totals = speaker_totals(item.conference_id)
+    # Everyone shown is waiting or speaking on ``item`` (in the database too: the write that
+    # derived ``state`` has been made), so their totals are all that is read.
+    totals = speaker_totals(item.conference_id, item=item)
     lanes = {lane.key: lane for lane in state.lanes}
     # Whether the waiting are first-timers is judged against those who already spoke.
     current = state.current
