@@ -265,6 +265,6 @@ def test_an_ask_takes_the_same_few_queries_whatever_the_queue_length(
     # Some have spoken already, so their counts are read too.
     services.speak_request_call_next(actor=chair, conference=conference, item=live_item)
     services.speak_request_call_next(actor=chair, conference=conference, item=live_item)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         ask(conference, live_item, people[-1], sublist=QUOTA)
     assert len(last_event_queue(conference)["entries"]) == waiting - 1

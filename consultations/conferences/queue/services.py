@@ -28,6 +28,7 @@ from consultations.conferences.queue.selectors import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_SUBLISTS,
     SPEECH_KINDS,
+    Entry,
     QueueState,
     queue_state,
     sublists_of,
@@ -153,17 +154,17 @@ def _insert(**fields: Any) -> SpeakRequest:
         ) from error
 
 
-def _finish(entries: list[SpeakRequest], now: Any) -> None:
+def _finish(entries: list[Entry], now: Any) -> None:
     for entry in entries:
         entry.state = State.DONE
         entry.finished_at = now
-        entry.save(update_fields=["state", "finished_at"])
+        SpeakRequest.objects.filter(pk=entry.pk).update(state=State.DONE, finished_at=now)
 
 
-def _lapse_interpositions(parent: SpeakRequest) -> None:
-    SpeakRequest.objects.filter(parent=parent, kind=Kind.INTERPOSITION, state=State.WAITING).update(
-        state=State.LAPSED
-    )
+def _lapse_interpositions(parent: Entry) -> None:
+    SpeakRequest.objects.filter(
+        parent_id=parent.pk, kind=Kind.INTERPOSITION, state=State.WAITING
+    ).update(state=State.LAPSED)
 
 
 def _start(entry: SpeakRequest, speaker_list: SpeakerList, seconds: int | None, now: Any) -> None:
@@ -188,7 +189,7 @@ def _end_turn(state: QueueState, now: Any, *, keep_main: bool) -> None:
         paused = sum(((now - e.started_at) for e in interrupting if e.started_at), timedelta())
         if paused:
             main.started_at = main.started_at + paused
-            main.save(update_fields=["started_at"])
+            SpeakRequest.objects.filter(pk=main.pk).update(started_at=main.started_at)
         return
     _finish([main], now)
     _lapse_interpositions(main)
@@ -251,7 +252,7 @@ def speak_request_create(
                 raise ServiceError("invalid", _("You cannot interrupt yourself."))
             if kind in mine:
                 raise ServiceError("conflict", _("Your interposed question is already waiting."))
-            fields["parent"] = main
+            fields["parent_id"] = main.pk
         entry = _insert(**fields)
         _publish(locked, item, state.with_added(entry, sublists=sublists))
     return entry
@@ -333,7 +334,8 @@ def speak_request_call_next(
         locked, speaker_list = _begin(conference, item)
         _require_live(locked)
         state = queue_state(item)
-        chosen = state.waiting[0] if state.waiting else None
+        first = state.waiting[0] if state.waiting else None
+        chosen = SpeakRequest.objects.get(pk=first.pk) if first is not None else None
         is_interposition = chosen is not None and chosen.kind == Kind.INTERPOSITION
         _end_turn(state, now, keep_main=is_interposition)
         if chosen is not None:
@@ -419,13 +421,13 @@ def speak_request_move(*, actor: Member, entry: SpeakRequest, direction: str) ->
     return entry
 
 
-def _lane(entry: SpeakRequest) -> tuple[str, Any]:
+def _lane(entry: SpeakRequest | Entry) -> tuple[str, Any]:
     if entry.kind in SPEECH_KINDS:
         return ("speech", entry.sublist_id)
     return (entry.kind, entry.parent_id)
 
 
-def _spoke(state: QueueState, entry: SpeakRequest) -> bool:
+def _spoke(state: QueueState, entry: SpeakRequest | Entry) -> bool:
     from consultations.conferences.queue.selectors import speaker_key
 
     return speaker_key(entry) in state.spoken
