@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from consultations.conferences.models import AgendaItem
-from consultations.conferences.queue.selectors import queue_snapshot
+from consultations.conferences.queue.selectors import QueueState, queue_snapshot
 
 
-def queue_changed(item: AgendaItem) -> dict[str, Any]:
-    """The queue of ``item`` after a change. Inside the writing transaction (conference locked)."""
-    return {"type": "queue.changed", "item": item.pk, "queue": queue_snapshot(item)}
+def queue_changed(item: AgendaItem, *, state: QueueState | None = None) -> dict[str, Any]:
+    """The queue of ``item`` after a change. Inside the writing transaction (conference locked).
+
+    ``state``: the queue as it now is, where the writer already knows it (else it is read).
+    """
+    return {"type": "queue.changed", "item": item.pk, "queue": queue_snapshot(item, state=state)}

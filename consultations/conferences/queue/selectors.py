@@ -14,9 +14,9 @@ It carries nothing that not everyone at the conference may see (display names, k
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
@@ -74,7 +74,7 @@ def lanes_of(item: AgendaItem, sublists: Sequence[SubList] | None = None) -> lis
     ]
 
 
-def speaker_key(entry: SpeakRequest) -> tuple[str, Any]:
+def speaker_key(entry: SpeakRequest | Entry) -> tuple[str, Any]:
     """Who spoke: a member by id, a hall speaker without an account by name."""
     if entry.member_id is not None:
         return ("member", entry.member_id)
@@ -82,14 +82,14 @@ def speaker_key(entry: SpeakRequest) -> tuple[str, Any]:
 
 
 def call_order(
-    waiting: Iterable[SpeakRequest],
+    waiting: Iterable[Entry],
     *,
     lanes: Sequence[Lane],
     last_lane: str | None,
     first_time_priority: bool,
     spoken: set[tuple[str, Any]],
     current_id: int | None,
-) -> tuple[list[SpeakRequest], str | None]:
+) -> tuple[list[Entry], str | None]:
     """The waiting entries in the order the chair calls them, and whose turn the quota gives.
 
     ``current_id``: the main speaker now speaking (their interposed questions come next);
@@ -97,7 +97,7 @@ def call_order(
     """
     waiting = list(waiting)
 
-    def by_position(e: SpeakRequest) -> tuple[int, int]:
+    def by_position(e: Entry) -> tuple[int, int]:
         return (e.position, e.pk or 0)
 
     points = sorted((e for e in waiting if e.kind == Kind.POINT_OF_ORDER), key=by_position)
@@ -106,12 +106,12 @@ def call_order(
         key=by_position,
     )
 
-    def within(e: SpeakRequest) -> tuple[int, int, int]:
+    def within(e: Entry) -> tuple[int, int, int]:
         repeat = first_time_priority and speaker_key(e) in spoken
         return (1 if repeat else 0, *by_position(e))
 
     keys = [lane.key for lane in lanes]
-    per_lane: dict[str, list[SpeakRequest]] = {}
+    per_lane: dict[str, list[Entry]] = {}
     for e in waiting:
         if e.kind in SPEECH_KINDS:
             key = str(e.sublist_id) if e.sublist_id is not None else ""
@@ -123,7 +123,7 @@ def call_order(
         entries.sort(key=within)
     start = (keys.index(last_lane) + 1) % len(keys) if last_lane in keys else 0
     rotation = keys[start:] + keys[:start]
-    speeches: list[SpeakRequest] = []
+    speeches: list[Entry] = []
     next_lane: str | None = None
     while any(per_lane.get(k) for k in rotation):
         for key in rotation:
@@ -134,6 +134,66 @@ def call_order(
     return points + interpositions + speeches, next_lane
 
 
+@dataclass(eq=False, slots=True)
+class Entry:
+    """A waiting or speaking request as the queue reads it: its columns and the member's public
+    name, read as rows rather than model instances (every write reads the whole queue, so
+    building two model instances per waiting entry was most of a write's cost). To change a
+    request, write by ``pk``."""
+
+    pk: int
+    item_id: int
+    member_id: int | None
+    name: str
+    kind: str
+    sublist_id: int | None
+    parent_id: int | None
+    state: str
+    position: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    seconds: int | None
+    member_name: str | None  # the member's display name (None for a hall speaker)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "pk",
+        "item_id",
+        "member_id",
+        "name",
+        "kind",
+        "sublist_id",
+        "parent_id",
+        "state",
+        "position",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "seconds",
+        "member__display_name",
+    )
+
+    @classmethod
+    def of(cls, request: SpeakRequest) -> Entry:
+        """The entry of a request just written (its member, if any, is already loaded)."""
+        return cls(
+            pk=request.pk,
+            item_id=request.item_id,
+            member_id=request.member_id,
+            name=request.name,
+            kind=request.kind,
+            sublist_id=request.sublist_id,
+            parent_id=request.parent_id,
+            state=request.state,
+            position=request.position,
+            created_at=request.created_at,
+            started_at=request.started_at,
+            finished_at=request.finished_at,
+            seconds=request.seconds,
+            member_name=request.member.display_name if request.member_id else None,
+        )
+
+
 @dataclass
 class QueueState:
     """One item's queue as the services and the snapshot see it."""
@@ -141,17 +201,22 @@ class QueueState:
     item: AgendaItem
     speaker_list: SpeakerList | None
     lanes: list[Lane]
-    waiting: list[SpeakRequest]  # in call order
-    speaking: list[SpeakRequest]  # the main speaker first, then an interposed question
+    waiting: list[Entry]  # in call order
+    speaking: list[Entry]  # the main speaker first, then an interposed question
     next_lane: str | None
     spoken: set[tuple[str, Any]]
+    #: The stored sub-lists the lanes come from ([] while the defaults are not stored).
+    sublists: list[SubList] = field(default_factory=list)
+    #: Every waiting or speaking entry, in (position, pk) order; unlike ``waiting`` this
+    #: includes interposed questions to somebody who no longer speaks.
+    live: list[Entry] = field(default_factory=list)
 
     @property
-    def main_speaker(self) -> SpeakRequest | None:
+    def main_speaker(self) -> Entry | None:
         return next((e for e in self.speaking if e.kind != Kind.INTERPOSITION), None)
 
     @property
-    def current(self) -> SpeakRequest | None:
+    def current(self) -> Entry | None:
         """Who has the word now: an interposed question's asker, else the main speaker."""
         return self.speaking[-1] if self.speaking else None
 
@@ -163,22 +228,56 @@ class QueueState:
     def first_time_priority(self) -> bool:
         return self.speaker_list.first_time_priority if self.speaker_list else False
 
+    def with_added(self, entry: SpeakRequest, *, sublists: list[SubList]) -> QueueState:
+        """This queue after ``entry`` (new, waiting) joined it, derived without reading again.
 
-def queue_state(item: AgendaItem) -> QueueState:
-    """Read one item's queue (three queries). Inside a service, call with the conference locked."""
-    speaker_list = SpeakerList.objects.filter(item=item).first()
-    lanes = lanes_of(item)
-    live = list(
-        SpeakRequest.objects.filter(item=item, state__in=[State.WAITING, State.SPEAKING])
-        .select_related("member")
+        ``sublists``: the item's stored sub-lists now (a first ask may have stored the defaults).
+        """
+        return derive_state(
+            self.item,
+            speaker_list=self.speaker_list,
+            sublists=sublists,
+            live=[*self.live, Entry.of(entry)],
+            spoken=self.spoken,
+        )
+
+
+_UNREAD: Any = object()
+
+
+def queue_state(item: AgendaItem, *, speaker_list: Any = _UNREAD) -> QueueState:
+    """Read one item's queue (three queries; four without ``speaker_list``, the item's
+    SpeakerList or None). Inside a service, call with the conference locked."""
+    if speaker_list is _UNREAD:
+        speaker_list = SpeakerList.objects.filter(item=item).first()
+    sublists = sublists_of(item)
+    live = [
+        Entry(*row)
+        for row in SpeakRequest.objects.filter(item=item, state__in=[State.WAITING, State.SPEAKING])
         .order_by("position", "pk")
-    )
+        .values_list(*Entry.COLUMNS)
+    ]
     spoken = {
         ("member", m) if m is not None else ("name", n.casefold())
         for m, n in SpeakRequest.objects.filter(item=item, started_at__isnull=False)
         .values_list("member_id", "name")
         .distinct()
     }
+    return derive_state(
+        item, speaker_list=speaker_list, sublists=sublists, live=live, spoken=spoken
+    )
+
+
+def derive_state(
+    item: AgendaItem,
+    *,
+    speaker_list: SpeakerList | None,
+    sublists: list[SubList],
+    live: list[Entry],
+    spoken: set[tuple[str, Any]],
+) -> QueueState:
+    """The queue from what :func:`queue_state` reads (no queries)."""
+    lanes = lanes_of(item, sublists)
     speaking = sorted(
         (e for e in live if e.state == State.SPEAKING),
         key=lambda e: (e.kind == Kind.INTERPOSITION, e.started_at or e.created_at),
@@ -201,20 +300,30 @@ def queue_state(item: AgendaItem) -> QueueState:
         speaking=speaking,
         next_lane=next_lane,
         spoken=spoken,
+        sublists=list(sublists),
+        live=list(live),
     )
 
 
-def speaker_totals(conference: Conference | int) -> dict[tuple[str, Any], tuple[int, int]]:
+def speaker_totals(
+    conference: Conference | int, *, item: AgendaItem | None = None
+) -> dict[tuple[str, Any], tuple[int, int]]:
     """Each speaker's count of turns and total speaking seconds on this conference so far.
 
     A turn counts once it has begun; its time once it has finished. Hall speakers without an
-    account are counted by name.
+    account are counted by name. With ``item``, only the turns of the members waiting or speaking
+    on it now (and of all hall speakers) are read: what a snapshot of that queue needs, in a
+    query that does not grow with the conference's history of other speakers.
     """
     pk = conference.pk if isinstance(conference, Conference) else conference
     totals: dict[tuple[str, Any], tuple[int, int]] = {}
-    rows = SpeakRequest.objects.filter(
-        item__conference_id=pk, started_at__isnull=False
-    ).values_list("member_id", "name", "started_at", "finished_at")
+    rows = SpeakRequest.objects.filter(item__conference_id=pk, started_at__isnull=False)
+    if item is not None:
+        in_queue = SpeakRequest.objects.filter(
+            item=item, state__in=[State.WAITING, State.SPEAKING], member_id__isnull=False
+        ).values("member_id")
+        rows = rows.filter(Q(member_id__in=in_queue) | Q(member_id__isnull=True))
+    rows = rows.values_list("member_id", "name", "started_at", "finished_at")
     for member_id, name, started, finished in rows:
         key = ("member", member_id) if member_id is not None else ("name", name.casefold())
         count, seconds = totals.get(key, (0, 0))
@@ -229,7 +338,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def entry_payload(
-    entry: SpeakRequest,
+    entry: Entry,
     totals: dict[tuple[str, Any], tuple[int, int]],
     spoken: set[tuple[str, Any]],
     lanes: dict[str, Lane],
@@ -237,11 +346,11 @@ def entry_payload(
     key = speaker_key(entry)
     count, seconds = totals.get(key, (0, 0))
     lane = lanes.get(str(entry.sublist_id)) if entry.sublist_id else None
-    if lane is None and entry.sublist_id is not None:
-        lane = Lane.of(entry.sublist)
+    if lane is None and entry.sublist_id is not None:  # a sub-list no longer the item's
+        lane = Lane.of(SubList.objects.get(pk=entry.sublist_id))
     return {
         "id": entry.pk,
-        "name": entry.member.display_name if entry.member_id else entry.name,
+        "name": entry.member_name if entry.member_id else entry.name,
         "member": entry.member_id,
         "kind": entry.kind,
         "sublist": lane.key if lane else None,
@@ -259,7 +368,9 @@ def entry_payload(
 def queue_snapshot(item: AgendaItem, *, state: QueueState | None = None) -> dict[str, Any]:
     """The complete public state of ``item``'s queue (JSON-ready), as ``queue.changed`` has it."""
     state = state or queue_state(item)
-    totals = speaker_totals(item.conference_id)
+    # Everyone shown is waiting or speaking on ``item`` (in the database too: the write that
+    # derived ``state`` has been made), so their totals are all that is read.
+    totals = speaker_totals(item.conference_id, item=item)
     lanes = {lane.key: lane for lane in state.lanes}
     # Whether the waiting are first-timers is judged against those who already spoke.
     current = state.current

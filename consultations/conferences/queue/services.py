@@ -28,6 +28,7 @@ from consultations.conferences.queue.selectors import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_SUBLISTS,
     SPEECH_KINDS,
+    Entry,
     QueueState,
     queue_state,
     sublists_of,
@@ -80,9 +81,14 @@ def _begin(conference: Conference, item: AgendaItem) -> tuple[Conference, Speake
     return locked, speaker_list
 
 
-def _publish(locked: Conference, item: AgendaItem) -> dict[str, Any]:
-    """Record and broadcast the item's queue as it now is (last step of every write)."""
-    return live.record_and_broadcast(locked, events.queue_changed(item))
+def _publish(
+    locked: Conference, item: AgendaItem, state: QueueState | None = None
+) -> dict[str, Any]:
+    """Record and broadcast the item's queue as it now is (last step of every write).
+
+    ``state``: the queue after the write where the service derived it, so it is not read again.
+    """
+    return live.record_and_broadcast(locked, events.queue_changed(item, state=state))
 
 
 def _next_position(item: AgendaItem) -> int:
@@ -90,15 +96,17 @@ def _next_position(item: AgendaItem) -> int:
     return (top or 0) + 1
 
 
-def _resolve_sublist(item: AgendaItem, key: str) -> SubList:
-    """The stored sub-list for a key a speaker chose; a default is stored on first use.
+def _resolve_sublist(
+    item: AgendaItem, key: str, stored: list[SubList]
+) -> tuple[SubList, list[SubList]]:
+    """The stored sub-list for a key a speaker chose, and the item's stored sub-lists after.
 
-    ``default-<n>`` names the n-th default sub-list, stored or not yet (a form rendered before
-    somebody else's request stored them still works).
+    ``stored``: the item's sub-lists (``sublists_of``) as read under the lock. A default is
+    stored on first use: ``default-<n>`` names the n-th default sub-list, stored or not yet (a
+    form rendered before somebody else's request stored them still works).
     """
     key = (key or "").strip()
     refused = ServiceError("invalid", _("Please choose one of the lists."))
-    stored = sublists_of(item)
     default_index: int | None = None
     if key.startswith(DEFAULT_KEY_PREFIX):
         index_text = key[len(DEFAULT_KEY_PREFIX) :]
@@ -112,11 +120,12 @@ def _resolve_sublist(item: AgendaItem, key: str) -> SubList:
             if (default_index is None and str(sublist.pk) == key) or (
                 default_index is not None and sublist.origin == default_index
             ):
-                return sublist
+                return sublist, stored
         raise refused
     if default_index is None:
         raise refused
-    return _store_defaults(conference_id=item.conference_id, item=None)[default_index]
+    defaults = _store_defaults(conference_id=item.conference_id, item=None)
+    return defaults[default_index], defaults
 
 
 def _store_defaults(*, conference_id: int, item: AgendaItem | None) -> list[SubList]:
@@ -145,17 +154,17 @@ def _insert(**fields: Any) -> SpeakRequest:
         ) from error
 
 
-def _finish(entries: list[SpeakRequest], now: Any) -> None:
+def _finish(entries: list[Entry], now: Any) -> None:
     for entry in entries:
         entry.state = State.DONE
         entry.finished_at = now
-        entry.save(update_fields=["state", "finished_at"])
+        SpeakRequest.objects.filter(pk=entry.pk).update(state=State.DONE, finished_at=now)
 
 
-def _lapse_interpositions(parent: SpeakRequest) -> None:
-    SpeakRequest.objects.filter(parent=parent, kind=Kind.INTERPOSITION, state=State.WAITING).update(
-        state=State.LAPSED
-    )
+def _lapse_interpositions(parent: Entry) -> None:
+    SpeakRequest.objects.filter(
+        parent_id=parent.pk, kind=Kind.INTERPOSITION, state=State.WAITING
+    ).update(state=State.LAPSED)
 
 
 def _start(entry: SpeakRequest, speaker_list: SpeakerList, seconds: int | None, now: Any) -> None:
@@ -180,7 +189,7 @@ def _end_turn(state: QueueState, now: Any, *, keep_main: bool) -> None:
         paused = sum(((now - e.started_at) for e in interrupting if e.started_at), timedelta())
         if paused:
             main.started_at = main.started_at + paused
-            main.save(update_fields=["started_at"])
+            SpeakRequest.objects.filter(pk=main.pk).update(started_at=main.started_at)
         return
     _finish([main], now)
     _lapse_interpositions(main)
@@ -216,7 +225,8 @@ def speak_request_create(
     with transaction.atomic():
         locked, speaker_list = _begin(conference, item)
         _require_live(locked)
-        state = queue_state(item)
+        state = queue_state(item, speaker_list=speaker_list)
+        sublists = state.sublists
         fields: dict[str, Any] = {
             "item": item,
             "member": actor,
@@ -224,15 +234,15 @@ def speak_request_create(
             "created_at": now,
             "position": _next_position(item),
         }
-        mine = SpeakRequest.objects.filter(item=item, member=actor, state=State.WAITING)
+        mine = {e.kind for e in state.live if e.member_id == actor.pk and e.state == State.WAITING}
         if kind in SPEECH_KINDS:
             if not speaker_list.is_open:
                 raise ServiceError("closed", _("The speaker list is closed."))
-            if mine.filter(kind__in=SPEECH_KINDS).exists():
+            if mine & set(SPEECH_KINDS):
                 raise ServiceError("conflict", _("You are already on the speaker list."))
-            fields["sublist"] = _resolve_sublist(item, sublist)
+            fields["sublist"], sublists = _resolve_sublist(item, sublist, sublists)
         elif kind == Kind.POINT_OF_ORDER:
-            if mine.filter(kind=kind).exists():
+            if kind in mine:
                 raise ServiceError("conflict", _("Your point of order is already waiting."))
         else:
             main = state.main_speaker
@@ -240,11 +250,11 @@ def speak_request_create(
                 raise ServiceError("closed", _("An interposed question needs somebody speaking."))
             if main.member_id is not None and main.member_id == actor.pk:
                 raise ServiceError("invalid", _("You cannot interrupt yourself."))
-            if mine.filter(kind=kind).exists():
+            if kind in mine:
                 raise ServiceError("conflict", _("Your interposed question is already waiting."))
-            fields["parent"] = main
+            fields["parent_id"] = main.pk
         entry = _insert(**fields)
-        _publish(locked, item)
+        _publish(locked, item, state.with_added(entry, sublists=sublists))
     return entry
 
 
@@ -289,8 +299,10 @@ def speak_request_add_hall(
         raise ServiceError("invalid", _("Please choose what the speaker wants to say."))
     _require_live(conference)
     with transaction.atomic():
-        locked, _list = _begin(conference, item)
+        locked, speaker_list = _begin(conference, item)
         _require_live(locked)
+        state = queue_state(item, speaker_list=speaker_list)
+        sublists = state.sublists
         fields: dict[str, Any] = {
             "item": item,
             "name": name,
@@ -299,9 +311,9 @@ def speak_request_add_hall(
             "position": _next_position(item),
         }
         if kind in SPEECH_KINDS:
-            fields["sublist"] = _resolve_sublist(item, sublist)
+            fields["sublist"], sublists = _resolve_sublist(item, sublist, sublists)
         entry = _insert(**fields)
-        _publish(locked, item)
+        _publish(locked, item, state.with_added(entry, sublists=sublists))
     return entry
 
 
@@ -322,7 +334,8 @@ def speak_request_call_next(
         locked, speaker_list = _begin(conference, item)
         _require_live(locked)
         state = queue_state(item)
-        chosen = state.waiting[0] if state.waiting else None
+        first = state.waiting[0] if state.waiting else None
+        chosen = SpeakRequest.objects.get(pk=first.pk) if first is not None else None
         is_interposition = chosen is not None and chosen.kind == Kind.INTERPOSITION
         _end_turn(state, now, keep_main=is_interposition)
         if chosen is not None:
@@ -408,13 +421,13 @@ def speak_request_move(*, actor: Member, entry: SpeakRequest, direction: str) ->
     return entry
 
 
-def _lane(entry: SpeakRequest) -> tuple[str, Any]:
+def _lane(entry: SpeakRequest | Entry) -> tuple[str, Any]:
     if entry.kind in SPEECH_KINDS:
         return ("speech", entry.sublist_id)
     return (entry.kind, entry.parent_id)
 
 
-def _spoke(state: QueueState, entry: SpeakRequest) -> bool:
+def _spoke(state: QueueState, entry: SpeakRequest | Entry) -> bool:
     from consultations.conferences.queue.selectors import speaker_key
 
     return speaker_key(entry) in state.spoken
