@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from consultations.conferences.models import Conference
 from consultations.conferences.permissions import can_chair, is_registered
 from consultations.conferences.queue import selectors
-from consultations.conferences.queue.forms import AskForm, HallSpeakerForm
+from consultations.conferences.queue.forms import AskForm
 
 
 def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any]:
@@ -47,8 +47,10 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         waiting_interpositions=[e for e in snapshot["entries"] if e["kind"] == "interposition"],
         entries=[e for e in snapshot["entries"] if e["kind"] != "interposition"],
         next_three=snapshot["entries"][:3],
-        ask_form=AskForm(lanes=lanes, auto_id="queue-ask-%s"),
-        hall_form=HallSpeakerForm(lanes=lanes, auto_id="queue-hall-%s"),
+        # The ask form only for those who see it (the hall speaker's form has a page of its own).
+        ask_form=AskForm(lanes=lanes, auto_id="queue-ask-%s")
+        if context["may_ask"] and context["is_live"]
+        else None,
         lanes=lanes,
     )
     return context
