@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from consultations.conferences.models import Conference
 from consultations.conferences.permissions import can_chair, is_registered
@@ -30,6 +31,8 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         "is_chair": can_chair(user, conference),
         "may_ask": is_registered(user, conference),
         "is_live": conference.phase == Conference.Phase.LIVE,
+        # Reversed once: every waiting entry's form posts here (``_entry.html``).
+        "entry_url": reverse("conferences:queue_entry", args=[conference.slug]),
     }
     if item is None:
         return context
