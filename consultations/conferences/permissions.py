@@ -68,7 +68,19 @@ def can_register(user: Any, conference: Conference) -> bool:
 def is_registered(user: Any, conference: Conference) -> bool:
     if not can_register(user, conference):
         return False
+    known = getattr(conference, "_registered_cache", {})
+    if user.pk in known:
+        return known[user.pk]
     return Registration.objects.filter(conference=conference, member=user).exists()
+
+
+def remember_registration(user: Any, conference: Conference, registration: Any) -> None:
+    """Note on this request's ``conference`` whether ``user`` is registered (read already), so
+    that the page's panels (queue, polls) ask :func:`is_registered` without a query of their own.
+    Only for a conference object read for one request, after the registration was read."""
+    if user.is_authenticated:
+        cache = conference.__dict__.setdefault("_registered_cache", {})
+        cache[user.pk] = registration is not None
 
 
 def access_conference(user: Any, slug: str, *, chair: bool = False) -> Conference:

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from consultations.conferences import calendar, permissions, selectors, services
 from consultations.conferences.forms import AgendaItemForm, PhaseForm, RegistrationForm
 from consultations.conferences.models import AgendaItem, Conference, Registration
-from consultations.conferences.tracker.services import can_assess
 from forums.errors import ServiceError
 from forums.views import login_if_anonymous
 
@@ -38,6 +37,7 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
     conference = permissions.access_conference(request.user, slug)
     items = selectors.agenda(conference)
     registration = selectors.registration_of(request.user, conference)
+    permissions.remember_registration(request.user, conference, registration)
     is_chair = permissions.can_chair(request.user, conference)
     is_organiser = permissions.can_organise(request.user, conference)
     current = next((i for i in items if i.pk == conference.current_item_id), None)
@@ -54,7 +54,6 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
         and (is_chair or (registration is not None and registration.attendance == "remote")),
         "written_open": services.written_discussion_open(conference),
         "phase_form": PhaseForm(initial={"phase": conference.phase}) if is_organiser else None,
-        "can_assess": can_assess(request.user),
     }
     return render(request, "conferences/conference.html", context)
 

@@ -270,3 +270,65 @@ def test_the_admin_lists_registrations_without_their_needs(client, sam, alice, c
     assert "Rampe bitte" not in response.content.decode()
     for name in ("conference", "commitment"):
         assert client.get(reverse(f"admin:conferences_{name}_changelist")).status_code == 200
+
+
+def _live_day(conference, chair, sam, alice, *, items: int, speakers: int, polls: int) -> None:
+    """A live day as the arrival benchmark sees it: ``items`` agenda items each linked to two
+    commitments, the first current with ``speakers`` hall speakers waiting (one speaking), alice
+    registered and waiting too, ``polls`` open polls on as many items and a closed one on the
+    current item."""
+    from consultations.conferences.models import Commitment, Registration
+    from consultations.conferences.polls import services as poll_services
+    from consultations.conferences.queue import services as queue_services
+
+    Registration.objects.create(conference=conference, member=alice, attendance="remote")
+    Conference.objects.filter(pk=conference.pk).update(phase=Conference.Phase.LIVE)
+    conference.refresh_from_db()
+    agenda = [
+        services.agenda_item_create(actor=sam, conference=conference, title=f"Punkt {i}")
+        for i in range(items)
+    ]
+    for i, item in enumerate(agenda):
+        item.commitments.add(
+            *(Commitment.objects.create(chapter="1", text=f"Zusage {i}.{k}") for k in range(2))
+        )
+    current = agenda[0]
+    services.agenda_set_current(actor=chair, conference=conference, item=current)
+    for i in range(speakers):
+        queue_services.speak_request_add_hall(
+            actor=chair,
+            conference=conference,
+            item=current,
+            name=f"Gast {i}",
+            kind="contribution",
+            sublist="default-0",
+        )
+    queue_services.speak_request_call_next(actor=chair, conference=conference, item=current)
+    queue_services.speak_request_create(
+        actor=alice, conference=conference, item=current, kind="contribution", sublist="default-0"
+    )
+    closed = poll_services.poll_open(
+        actor=chair, conference=conference, item=current, question="Vertagen?", kind="yes_no"
+    )
+    poll_services.poll_close(actor=chair, poll=closed)
+    for item in agenda[1 : polls + 1]:
+        poll_services.poll_open(
+            actor=chair, conference=conference, item=item, question=f"{item.title}?", kind="yes_no"
+        )
+
+
+@pytest.mark.parametrize(
+    ("items", "speakers", "polls"), [(2, 2, 1), (12, 30, 8)], ids=["small", "larger"]
+)
+def test_the_live_conference_page_costs_the_same_few_queries_whatever_its_size(
+    client, conference, chair, sam, alice, items, speakers, polls, django_assert_max_num_queries
+):
+    _live_day(conference, chair, sam, alice, items=items, speakers=speakers, polls=polls)
+    login(client, alice)
+    with django_assert_max_num_queries(18):
+        response = client.get(conference.get_absolute_url())
+    body = response.content.decode()
+    # Waiting: the hall speakers but the one speaking, and alice; plus the empty <template>.
+    assert body.count('class="sq-entry"') == speakers + 1
+    assert body.count("data-poll=") >= polls
+    assert "Zusage 0.1" in body

@@ -77,10 +77,12 @@ def poll_views(user: Any, conference: Conference, polls: list[Poll]) -> list[Pol
         voted = set(
             Ballot.objects.filter(poll_id__in=ids, member=user).values_list("poll_id", flat=True)
         )
-        for poll_id, option_id in NamedChoice.objects.filter(
-            ballot__poll_id__in=ids, ballot__member=user, ballot__poll__secret=False
-        ).values_list("ballot__poll_id", "option_id"):
-            mine.setdefault(poll_id, set()).add(option_id)
+        open_ids = [poll.pk for poll in polls if not poll.secret and poll.pk in voted]
+        if open_ids:  # a member's own choices are kept (and shown) only in open polls
+            for poll_id, option_id in NamedChoice.objects.filter(
+                ballot__poll_id__in=open_ids, ballot__member=user
+            ).values_list("ballot__poll_id", "option_id"):
+                mine.setdefault(poll_id, set()).add(option_id)
     return [
         PollView(
             poll=poll,

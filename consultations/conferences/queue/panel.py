@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from consultations.conferences.models import Conference
 from consultations.conferences.permissions import can_chair, is_registered
 from consultations.conferences.queue import selectors
-from consultations.conferences.queue.forms import AskForm, HallSpeakerForm
+from consultations.conferences.queue.forms import AskForm
 
 
 def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any]:
@@ -30,6 +31,8 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         "is_chair": can_chair(user, conference),
         "may_ask": is_registered(user, conference),
         "is_live": conference.phase == Conference.Phase.LIVE,
+        # Reversed once: every waiting entry's form posts here (``_entry.html``).
+        "entry_url": reverse("conferences:queue_entry", args=[conference.slug]),
     }
     if item is None:
         return context
@@ -47,8 +50,10 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         waiting_interpositions=[e for e in snapshot["entries"] if e["kind"] == "interposition"],
         entries=[e for e in snapshot["entries"] if e["kind"] != "interposition"],
         next_three=snapshot["entries"][:3],
-        ask_form=AskForm(lanes=lanes, auto_id="queue-ask-%s"),
-        hall_form=HallSpeakerForm(lanes=lanes, auto_id="queue-hall-%s"),
+        # The ask form only for those who see it (the hall speaker's form has a page of its own).
+        ask_form=AskForm(lanes=lanes, auto_id="queue-ask-%s")
+        if context["may_ask"] and context["is_live"]
+        else None,
         lanes=lanes,
     )
     return context
