@@ -206,6 +206,11 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     _recheck_task: asyncio.Task[None] | None = None
     #: The replay bound of a buffer whose flush waits for the re-check.
     _pending_through: int | None = None
+    #: After a replay: live events up to this seq were replayed already. On Redis an event
+    #: committed before the replay's read can still be in flight to the hub after the buffer
+    #: was flushed; it is dropped here. Cleared by the first later event, so the steady state
+    #: parses no event.
+    _drop_through: int | None = None
     member_id: int | None = None
     display_name: str | None = None
     _show_names = False
@@ -442,6 +447,12 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         if self._buffer is not None:
             self._buffer.append(message)
             return
+        if self._drop_through is not None:
+            seq = seq_of(message)
+            if seq is not None:
+                if seq <= self._drop_through:
+                    return
+                self._drop_through = None
         # Under daphne the shared message is framed once for all sockets (deliberation.fastsend);
         # elsewhere, or once the socket is closing, the ordinary ASGI send.
         if self._raw is None or not send_prepared(self._raw, message):
@@ -571,6 +582,7 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         # No await between the last check and this: nothing delivered meanwhile is lost.
         if not self._recheck_pending:
             self._buffer = None
+            self._drop_through = through
 
     # --- frames from the client -----------------------------------------------------------------
 

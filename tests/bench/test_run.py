@@ -65,7 +65,13 @@ def test_one_suite_can_be_chosen() -> None:
 
 
 def test_the_old_switches_still_leave_suites_out() -> None:
-    assert parse_args(["--no-fanout", "--no-page"]).suite == ["fanout-redis", "connect"]
+    assert parse_args(["--no-fanout", "--no-page"]).suite == [
+        "fanout-redis",
+        "connect",
+        "vote-burst",
+        "conference-arrival",
+        "queue-burst",
+    ]
 
 
 def test_quick_shrinks_every_suite_but_keeps_what_was_given() -> None:
