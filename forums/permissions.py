@@ -69,7 +69,7 @@ def is_staff(user: Any) -> bool:
     return _active(user) and bool(user.is_staff or user.is_superuser)
 
 
-def _is_member(user: Any) -> bool:
+def is_party_member(user: Any) -> bool:
     """An active account that is not a guest: a member of the party."""
     return _active(user) and not user.is_guest
 
@@ -153,7 +153,7 @@ def can_view_forum(
         return True
     if not _active(user):
         return False
-    if forum.visibility == Forum.Visibility.MEMBERS and _is_member(user):
+    if forum.visibility == Forum.Visibility.MEMBERS and is_party_member(user):
         return True
     return any(perm in _IMPLIES_VIEW for perm in _grants(user, forum, checker))
 
@@ -166,7 +166,7 @@ def can_participate(
         return False
     if is_staff(user):
         return True
-    if forum.visibility != Forum.Visibility.INVITED and _is_member(user):
+    if forum.visibility != Forum.Visibility.INVITED and is_party_member(user):
         return True
     return any(perm in _IMPLIES_PARTICIPATE for perm in _grants(user, forum, checker))
 
@@ -227,7 +227,7 @@ def visible_forums(user: Any) -> QuerySet[Forum]:
     visible = Q(visibility=Forum.Visibility.PUBLIC)
     if not _active(user):
         return forums.filter(visible)
-    if _is_member(user):
+    if is_party_member(user):
         visible |= Q(visibility=Forum.Visibility.MEMBERS)
     user_grants = ForumUserObjectPermission.objects.filter(
         user=user, permission__codename__in=_IMPLIES_VIEW

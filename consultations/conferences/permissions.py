@@ -24,15 +24,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from consultations.conferences.models import Conference, ConferenceRole, Registration
-from forums.permissions import can_view_forum, is_staff
-
-
-def _active(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
+from forums.permissions import can_view_forum, is_party_member, is_staff
 
 
 def _roles(user: Any, conference: Conference) -> set[str]:
-    if not _active(user):
+    if not is_party_member(user):  # guests hold no conference role (conference_role_grant)
         return set()
     cache = getattr(conference, "_roles_cache", None)
     if cache is None:
@@ -62,7 +58,7 @@ def can_chair(user: Any, conference: Conference) -> bool:
 
 def can_register(user: Any, conference: Conference) -> bool:
     """Members (never guests) who may view the conference may register."""
-    return _active(user) and not user.is_guest and can_view(user, conference)
+    return is_party_member(user) and can_view(user, conference)
 
 
 def is_registered(user: Any, conference: Conference) -> bool:
