@@ -39,6 +39,7 @@ from tests.integration.test_faults import (  # noqa: F401 (redis_url: the test's
     PACED_CONNECTS_PER_SECOND,
     PROCESSES,
     all_synced,
+    assert_a_lost_event_is_caught_up,
     figures,
     group_members,
     open_paced,
@@ -227,24 +228,7 @@ def test_a_dropped_event_of_a_quiet_conference_reaches_every_reader_within_a_hea
         with mock.patch.object(live, "_send", lambda group, texts: None):
             return move(audience, sam)
 
-    async def scenario() -> tuple[int, float | None]:
-        await open_paced(audience.clients, PACED_CONNECTS_PER_SECOND)
-        synced = audience.timings["synced"] = await all_synced(audience.clients, BURST_SECONDS)
-        assert synced is not None, f"not all synced; {figures(audience)}"
-        seq = await asyncio.to_thread(move_without_broadcast)
-        took = await wait_until(
-            lambda: all(c.holds({seq}) for c in audience.readers), CATCH_UP_SECONDS
-        )
-        await stop_all(audience)
-        return seq, took
-
-    seq, took = asyncio.run(scenario())
-    show({"caught_up_took": took} | figures(audience))
-    lacking = [c.name for c in audience.readers if seq not in c.applied_set]
-    assert not lacking, (
-        f"{len(lacking)} of {len(audience.readers)} readers lack the event (seq {seq}) "
-        f"{CATCH_UP_SECONDS} s after it; {figures(audience)}"
-    )
+    seq = assert_a_lost_event_is_caught_up(audience, move_without_broadcast, "event")
     assert ConferenceEvent.objects.filter(conference=audience.conference, seq=seq).exists()
 
 

@@ -228,6 +228,34 @@ def figures(crowd: Crowd) -> dict[str, Any]:
     }
 
 
+def assert_a_lost_event_is_caught_up(
+    crowd: Any, write_unbroadcast: Callable[[], int], what: str
+) -> int:
+    """Connect and sync every client of ``crowd`` (a thread's or a conference's), then make one
+    event that the layer never carries (``write_unbroadcast`` returns its seq); every reader must
+    hold it within CATCH_UP_SECONDS, by the pong's head and a resync. Returns the seq."""
+
+    async def scenario() -> tuple[int, float | None]:
+        await open_paced(crowd.clients, PACED_CONNECTS_PER_SECOND)
+        synced = crowd.timings["synced"] = await all_synced(crowd.clients, BURST_SECONDS)
+        assert synced is not None, f"not all synced; {figures(crowd)}"
+        seq = await asyncio.to_thread(write_unbroadcast)
+        took = await wait_until(
+            lambda: all(c.holds({seq}) for c in crowd.readers), CATCH_UP_SECONDS
+        )
+        await stop_all(crowd)
+        return seq, took
+
+    seq, took = asyncio.run(scenario())
+    show({"caught_up_took": took} | figures(crowd))
+    lacking = [c.name for c in crowd.readers if seq not in c.applied_set]
+    assert not lacking, (
+        f"{len(lacking)} of {len(crowd.readers)} readers lack the {what} (seq {seq}) "
+        f"{CATCH_UP_SECONDS} s after it; {figures(crowd)}"
+    )
+    return seq
+
+
 def show(seen: dict[str, Any]) -> None:
     """Print the figures (pytest shows them with a failure, or with ``-s``)."""
     print("figures:", json.dumps(seen, default=str))
@@ -374,24 +402,7 @@ def test_a_dropped_event_of_a_quiet_thread_reaches_every_reader_within_a_heartbe
         finally:
             connection.close()
 
-    async def scenario() -> tuple[int, float | None]:
-        await open_paced(crowd.clients, PACED_CONNECTS_PER_SECOND)
-        synced = crowd.timings["synced"] = await all_synced(crowd.clients, BURST_SECONDS)
-        assert synced is not None, f"not all synced; {figures(crowd)}"
-        seq = await asyncio.to_thread(post_without_broadcast)
-        took = await wait_until(
-            lambda: all(c.holds({seq}) for c in crowd.readers), CATCH_UP_SECONDS
-        )
-        await stop_all(crowd)
-        return seq, took
-
-    seq, took = asyncio.run(scenario())
-    show({"caught_up_took": took} | figures(crowd))
-    lacking = [c.name for c in crowd.readers if seq not in c.applied_set]
-    assert not lacking, (
-        f"{len(lacking)} of {len(crowd.readers)} readers lack the post (seq {seq}) "
-        f"{CATCH_UP_SECONDS} s after it; {figures(crowd)}"
-    )
+    seq = assert_a_lost_event_is_caught_up(crowd, post_without_broadcast, "post")
     assert ThreadEvent.objects.filter(thread=crowd.thread, seq=seq).exists()
 
 
