@@ -433,34 +433,40 @@ def _spoke(state: QueueState, entry: SpeakRequest | Entry) -> bool:
     return speaker_key(entry) in state.spoken
 
 
-def speaker_list_set_open(
-    *, actor: Member, conference: Conference, item: AgendaItem, is_open: bool
+def _speaker_list_set(
+    *, actor: Member, conference: Conference, item: AgendaItem, field: str, value: bool
 ) -> SpeakerList:
-    """The chair closes the list (no new contributions or questions) or reopens it."""
     _require_chair(actor, conference)
     _check_item(conference, item)
     with transaction.atomic():
         locked, speaker_list = _begin(conference, item)
-        if speaker_list.is_open != is_open:
-            speaker_list.is_open = is_open
-            speaker_list.save(update_fields=["is_open"])
+        if getattr(speaker_list, field) != value:
+            setattr(speaker_list, field, value)
+            speaker_list.save(update_fields=[field])
             _publish(locked, item)
     return speaker_list
+
+
+def speaker_list_set_open(
+    *, actor: Member, conference: Conference, item: AgendaItem, is_open: bool
+) -> SpeakerList:
+    """The chair closes the list (no new contributions or questions) or reopens it."""
+    return _speaker_list_set(
+        actor=actor, conference=conference, item=item, field="is_open", value=is_open
+    )
 
 
 def speaker_list_set_priority(
     *, actor: Member, conference: Conference, item: AgendaItem, first_time: bool
 ) -> SpeakerList:
     """The chair turns first-time priority on or off for this item."""
-    _require_chair(actor, conference)
-    _check_item(conference, item)
-    with transaction.atomic():
-        locked, speaker_list = _begin(conference, item)
-        if speaker_list.first_time_priority != first_time:
-            speaker_list.first_time_priority = first_time
-            speaker_list.save(update_fields=["first_time_priority"])
-            _publish(locked, item)
-    return speaker_list
+    return _speaker_list_set(
+        actor=actor,
+        conference=conference,
+        item=item,
+        field="first_time_priority",
+        value=first_time,
+    )
 
 
 def speak_request_set_time(*, actor: Member, entry: SpeakRequest, seconds: int) -> SpeakRequest:
