@@ -269,3 +269,23 @@ def test_the_500_page_is_accessible(page, browser_errors, language):
     problems: list[str] = []
     check_page(page, language, problems)
     assert_no_problems(problems + browser_errors)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_busy_page_is_accessible(page, browser_errors, language):
+    # deliberation.overload renders 503.html without a request when the database pool is
+    # exhausted; the browser gets exactly that HTML here, with its Retry-After.
+    from deliberation.overload import RETRY_AFTER
+
+    with translation.override(language):
+        html = render_to_string("503.html", {"retry_after": RETRY_AFTER})
+    page.route(
+        "**/beschaeftigt/",
+        lambda route: route.fulfill(status=503, body=html, content_type="text/html"),
+    )
+    response = page.goto("/beschaeftigt/")
+    assert response is not None and response.status == 503
+    assert page.locator("link[href$='shell.css']").count() == 1
+    problems: list[str] = []
+    check_page(page, language, problems)  # axe, and nothing sideways at 360 px
+    assert_no_problems(problems + browser_errors)
