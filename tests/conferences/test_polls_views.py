@@ -8,7 +8,7 @@ import pytest
 from django.template import engines
 from django.test import RequestFactory
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from consultations.conferences.polls import services
@@ -350,3 +350,49 @@ def test_any_vote_form_input_is_either_refused_cleanly_or_counted_once(
             assert sum(o.online_count for o in poll.options.all()) == len(set(ids))
     finally:
         transaction.savepoint_rollback(sid)
+
+
+_hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", " ", "\x00", "A\nB\n\n" * 5, "x" * 5000, "<script>", "²", "-1", "1e309"]),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(
+    # "ITEM" stands for a real agenda item, so the opening path is taken too.
+    item=st.one_of(
+        st.just("ITEM"), st.integers(min_value=-(2**70), max_value=2**70).map(str), _hostile_text
+    ),
+    question=st.one_of(st.just("Sollen wir?"), _hostile_text),
+    kind=st.one_of(st.sampled_from(["yes_no", "single", "multiple"]), _hostile_text),
+    options=_hostile_text,
+    max_choices=st.one_of(
+        st.just("1"), st.integers(min_value=-(2**70), max_value=2**70).map(str), _hostile_text
+    ),
+)
+def test_any_poll_form_input_is_either_refused_cleanly_or_opens_one_poll(
+    client, conference, agenda, chair, item, question, kind, options, max_choices
+):
+    client.force_login(chair)
+    if item == "ITEM":
+        item = str(agenda[1].pk)  # an item without an open poll until one is opened here
+    before = Poll.objects.count()
+    response = client.post(
+        reverse("conferences:poll_create", kwargs={"slug": conference.slug}),
+        {
+            "item": item,
+            "question": question,
+            "kind": kind,
+            "options": options,
+            "max_choices": max_choices,
+        },
+    )
+    assert response.status_code in (302, 400), response.status_code
+    event(f"answered {response.status_code}")
+    if response.status_code == 400:
+        assert Poll.objects.count() == before
+        assert "error-summary" in response.content.decode() or response.context["form"].errors
+    else:
+        assert Poll.objects.count() == before + 1
+        Poll.objects.filter(status=Poll.Status.OPEN).update(status=Poll.Status.CLOSED)
