@@ -61,22 +61,43 @@ def can_register(user: Any, conference: Conference) -> bool:
     return is_party_member(user) and can_view(user, conference)
 
 
-def is_registered(user: Any, conference: Conference) -> bool:
+def _attendance(user: Any, conference: Conference) -> str | None:
+    """``user``'s attendance ("hall", "remote") at ``conference``, None if not registered."""
     if not can_register(user, conference):
-        return False
-    known = getattr(conference, "_registered_cache", {})
+        return None
+    known = getattr(conference, "_attendance_cache", {})
     if user.pk in known:
         return known[user.pk]
-    return Registration.objects.filter(conference=conference, member=user).exists()
+    return (
+        Registration.objects.filter(conference=conference, member=user)
+        .values_list("attendance", flat=True)
+        .first()
+    )
+
+
+def is_registered(user: Any, conference: Conference) -> bool:
+    return _attendance(user, conference) is not None
+
+
+def can_enter_video(user: Any, conference: Conference) -> bool:
+    """Who is given the video room's link (the conference page, the queue's "you have the
+    floor"): chairs, and members registered to take part remotely. Checked here, on the server,
+    so no page carries the link for anyone else, hidden or not."""
+    if not conference.video_url:
+        return False
+    if can_chair(user, conference):
+        return True
+    return _attendance(user, conference) == Registration.Attendance.REMOTE
 
 
 def remember_registration(user: Any, conference: Conference, registration: Any) -> None:
-    """Note on this request's ``conference`` whether ``user`` is registered (read already), so
-    that the page's panels (queue, polls) ask :func:`is_registered` without a query of their own.
-    Only for a conference object read for one request, after the registration was read."""
+    """Note on this request's ``conference`` how ``user`` is registered (read already), so that
+    the page's panels (queue, polls, video) ask :func:`is_registered` and
+    :func:`can_enter_video` without a query of their own. Only for a conference object read for
+    one request, after the registration was read."""
     if user.is_authenticated:
-        cache = conference.__dict__.setdefault("_registered_cache", {})
-        cache[user.pk] = registration is not None
+        cache = conference.__dict__.setdefault("_attendance_cache", {})
+        cache[user.pk] = registration.attendance if registration is not None else None
 
 
 def access_conference(user: Any, slug: str, *, chair: bool = False) -> Conference:

@@ -50,8 +50,7 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_register": permissions.can_register(request.user, conference),
         "is_chair": is_chair,
         "is_organiser": is_organiser,
-        "show_video": bool(conference.video_url)
-        and (is_chair or (registration is not None and registration.attendance == "remote")),
+        "show_video": permissions.can_enter_video(request.user, conference),
         "written_open": services.written_discussion_open(conference),
         "phase_form": PhaseForm(initial={"phase": conference.phase}) if is_organiser else None,
     }

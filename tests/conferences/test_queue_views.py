@@ -358,3 +358,34 @@ class TestAskFormProperties(HypothesisTestCase):
         assert response.status_code in (302, 400)
         count = SpeakRequest.objects.count()
         assert count == (1 if response.status_code == 302 else 0)
+
+
+def test_the_video_link_in_the_queue_is_only_in_the_pages_of_those_it_is_for(
+    client, conference, live_item, chair, alice, bob, mo
+):
+    # A live queue with someone speaking: the "you have the floor" box is on every page, but the
+    # video link in it only in the pages of remote participants and chairs (not hidden for the
+    # rest: absent), as the conference page's own video card.
+    from consultations.conferences.models import Conference
+    from consultations.conferences.queue import services as queue_services
+
+    Conference.objects.filter(pk=conference.pk).update(video_url="https://video.example.org/r")
+    conference.refresh_from_db()
+    register(conference, alice)
+    register(conference, bob, attendance="hall")
+    queue_services.speak_request_create(
+        actor=alice, conference=conference, item=live_item, kind="contribution", sublist="default-0"
+    )
+    queue_services.speak_request_call_next(actor=chair, conference=conference, item=live_item)
+    url = reverse("conferences:conference", kwargs={"slug": conference.slug})
+    projector = reverse("conferences:projector", kwargs={"slug": conference.slug})
+    for person, shown in ((alice, True), (chair, True), (bob, False), (mo, False)):
+        client.force_login(person)
+        if shown:
+            assert "video.example.org" in client.get(url).content.decode(), person
+        else:
+            for address in (url, projector):
+                assert "video.example.org" not in client.get(address).content.decode(), (
+                    person,
+                    address,
+                )

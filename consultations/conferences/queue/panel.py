@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from consultations.conferences.models import Conference
-from consultations.conferences.permissions import can_chair, is_registered
+from consultations.conferences.permissions import can_chair, can_enter_video, is_registered
 from consultations.conferences.queue import selectors
 from consultations.conferences.queue.forms import AskForm
 
@@ -30,6 +30,8 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         "me": user.pk if user.is_authenticated else None,
         "is_chair": can_chair(user, conference),
         "may_ask": is_registered(user, conference),
+        # The link itself is in the page only for whom it is meant; queue.js only unhides it.
+        "video_url": conference.video_url if can_enter_video(user, conference) else "",
         "is_live": conference.phase == Conference.Phase.LIVE,
         # Reversed once: every waiting entry's form posts here (``_entry.html``).
         "entry_url": reverse("conferences:queue_entry", args=[conference.slug]),
