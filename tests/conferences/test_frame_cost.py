@@ -62,10 +62,11 @@ def test_a_resync_at_the_head_reads_no_events(alice, conference, django_assert_n
 
 
 #: A vote over the socket: the frame's re-authorisation (2), the poll (1), the registration (1),
-#: the poll's options (1), then the vote's transaction: the poll's row lock (1), the ballot inside
-#: its savepoint (3), the options' counters and the poll's turnout (2), and the transaction's
-#: own two statements (a savepoint pair here; BEGIN and COMMIT on the real socket).
-VOTE_FRAME_QUERIES = 13
+#: then the vote's transaction: the poll's turnout raised under its row lock (1), the ballot
+#: unless there is one (1), the chosen options' counters (1), and the transaction's own two
+#: statements (a savepoint pair here; BEGIN and COMMIT on the real socket). It was 13 before the
+#: vote stopped reading the options first and inserting the ballot in a savepoint.
+VOTE_FRAME_QUERIES = 9
 
 _handle_write = inspect.getattr_static(ConferenceConsumer, "_handle").func
 

@@ -182,7 +182,9 @@ def test_the_database_refuses_a_second_ballot_of_a_member(conference, agenda, ch
         Ballot.objects.create(poll=poll, member=alice)
 
 
-@pytest.mark.parametrize("choice", ["unknown", "other_poll", "two_for_single", "none"])
+@pytest.mark.parametrize(
+    "choice", ["unknown", "other_poll", "two_for_single", "none", "beyond_the_column"]
+)
 def test_bad_choices_are_refused_and_change_nothing(conference, agenda, chair, alice, choice):
     register(conference, alice)
     poll = open_poll(conference, agenda, chair, kind=Poll.Kind.SINGLE, options=["A", "B"])
@@ -195,6 +197,7 @@ def test_bad_choices_are_refused_and_change_nothing(conference, agenda, chair, a
         "other_poll": [options(other)[0].pk],
         "two_for_single": [a.pk, b.pk],
         "none": [],
+        "beyond_the_column": [2**63],
     }[choice]
     with pytest.raises(ServiceError) as caught:
         services.poll_vote(actor=alice, poll=poll, option_ids=ids)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -140,39 +140,78 @@ def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> int:
     ``max_choices`` for multiple choice). Once per member: a second vote is refused
     (``conflict``) by the database's unique constraint, however the requests race.
 
-    Returns the poll's number of online ballots with this one (read under the poll's lock)."""
+    Returns the poll's number of online ballots with this one (read under the poll's lock).
+
+    The vote is three statements in one transaction, in the lock order every writer of a poll
+    keeps (the poll's row, then its options): the turnout raised on the poll's row only while
+    it is open (:func:`_count_ballot`, which takes the row lock, so a close cannot slip in), the
+    ballot inserted unless the member has one (:func:`_insert_ballot`), the chosen options'
+    counters raised, and only where they are this poll's. Any refusal after the first rolls the
+    transaction back, so nothing of a refused vote is kept.
+    """
     conference = poll.conference
     _refuse_voter(actor, conference)
     chosen = list(dict.fromkeys(option_ids))
     if not chosen:
         raise ServiceError("invalid", _("Please choose an option."))
+    if not all(0 < option < 2**63 for option in chosen):  # no such row, and beyond the column
+        raise ServiceError("invalid", _("Please choose one of the poll's options."))
     if len(chosen) > poll.max_choices:
         raise ServiceError(
             "invalid",
             _("You may choose at most %(count)d options.") % {"count": poll.max_choices},
         )
-    # A poll's options never change once it is open: checked before the lock, which every vote
-    # on this poll waits for, is held as briefly as possible.
-    valid = {option.pk for option in selectors.options_of(poll)}
-    if not set(chosen) <= valid:
-        raise ServiceError("invalid", _("Please choose one of the poll's options."))
     with transaction.atomic():
-        locked = Poll.objects.select_for_update().get(pk=poll.pk)
-        if locked.status != Poll.Status.OPEN:
+        ballots = _count_ballot(poll.pk)
+        if ballots is None:
             raise ServiceError("closed", _("This poll is closed."))
-        try:
-            with transaction.atomic():
-                ballot = Ballot.objects.create(poll=locked, member=actor)
-        except IntegrityError:
-            raise ServiceError("conflict", _("You have already voted in this poll.")) from None
-        PollOption.objects.filter(pk__in=sorted(chosen)).update(online_count=F("online_count") + 1)
-        if not locked.secret:
+        ballot = _insert_ballot(poll.pk, actor.pk)
+        if ballot is None:
+            raise ServiceError("conflict", _("You have already voted in this poll."))
+        counted = PollOption.objects.filter(poll_id=poll.pk, pk__in=sorted(chosen)).update(
+            online_count=F("online_count") + 1
+        )
+        if counted != len(chosen):
+            raise ServiceError("invalid", _("Please choose one of the poll's options."))
+        if not poll.secret:
             NamedChoice.objects.bulk_create(
-                NamedChoice(ballot=ballot, option_id=option) for option in chosen
+                NamedChoice(ballot_id=ballot, option_id=option) for option in chosen
             )
-        Poll.objects.filter(pk=locked.pk).update(ballots_count=F("ballots_count") + 1)
-        turnout.notify_on_commit(conference.pk, locked.pk)
-    return locked.ballots_count + 1
+        turnout.notify_on_commit(conference.pk, poll.pk)
+    return ballots
+
+
+def _count_ballot(poll_pk: int) -> int | None:
+    """Raise the open poll's turnout by one and return it (its row stays locked until commit);
+    None if the poll is not open. One ``UPDATE … RETURNING`` (PostgreSQL; SQLite 3.35+)."""
+    connection = connections[Poll.objects.db]
+    quote = connection.ops.quote_name
+    count = quote("ballots_count")
+    sql = (
+        f"UPDATE {quote(Poll._meta.db_table)} SET {count} = {count} + 1"  # noqa: S608
+        f" WHERE {quote('id')} = %s AND {quote('status')} = %s RETURNING {count}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [poll_pk, Poll.Status.OPEN])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _insert_ballot(poll_pk: int, member_pk: int) -> int | None:
+    """Insert the member's ballot and return its id; None if they have one (the unique
+    constraint answers, without the savepoint an ``IntegrityError`` would need)."""
+    connection = connections[Ballot.objects.db]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Ballot._meta.db_table)}"  # noqa: S608
+        f" ({quote('poll_id')}, {quote('member_id')}) VALUES (%s, %s)"
+        f" ON CONFLICT ({quote('poll_id')}, {quote('member_id')}) DO NOTHING"
+        f" RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [poll_pk, member_pk])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def poll_close(*, actor: Member, poll: Poll) -> Poll:
