@@ -43,7 +43,11 @@ def pool_timed_out(exc: BaseException | None) -> bool:
 def busy_response(request: HttpRequest) -> HttpResponse:
     """The answer to a request that found no free database connection in time."""
     message = _("Many people are taking part at this moment. Please try again in a few seconds.")
-    if request.headers.get("X-Requested-With") == "fetch":
+    # The pages' scripts ask for JSON one of two ways: polls.js and moderation by the header,
+    # queue.js by Accept (it sends both now); either gets the JSON it can act on.
+    if request.headers.get("X-Requested-With") == "fetch" or "application/json" in (
+        request.headers.get("Accept", "")
+    ):
         response: HttpResponse = JsonResponse(
             {
                 "ok": False,

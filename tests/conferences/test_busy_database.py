@@ -100,3 +100,24 @@ def test_a_fetch_vote_without_a_free_connection_gets_json_to_retry_and_changes_n
     response = client.post(url, {"option": yes.pk}, HTTP_X_REQUESTED_WITH="fetch")
     assert response.status_code == 200
     assert Ballot.objects.filter(poll=poll).count() == 1
+
+
+def test_a_queue_ask_without_a_free_connection_gets_json_to_retry_and_changes_nothing(
+    conference, agenda, alice, monkeypatch
+):
+    """queue.js asks for JSON by ``Accept`` (and the header polls.js sends): both get the
+    busy answer it retries on, not the HTML 503 page it could not read."""
+    from consultations.conferences.queue.models import SpeakRequest
+
+    needs_postgres()
+    register(conference, alice)
+    client = _signed_in(alice)
+    url = f"/konferenzen/{conference.slug}/redeliste/{agenda[0].pk}/melden/"
+    data = {"kind": "contribution"}
+    with pool_held_elsewhere(monkeypatch):
+        response = client.post(url, data, HTTP_ACCEPT="application/json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(overload.RETRY_AFTER)
+    body = response.json()
+    assert (body["ok"], body["code"], body["retry_after"]) == (False, "busy", overload.RETRY_AFTER)
+    assert not SpeakRequest.objects.exists()

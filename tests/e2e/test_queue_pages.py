@@ -20,6 +20,7 @@ from django.utils import timezone
 from consultations.conferences import services as conference_services
 from consultations.conferences.models import Conference, ConferenceRole, Registration
 from consultations.conferences.queue import services
+from consultations.conferences.queue.models import SpeakRequest
 from tests.e2e.conftest import assert_only_local, login, set_language
 from tests.e2e.test_pages import DESKTOP, PHONE, assert_no_problems, check_page
 from tests.factories import make_member, make_staff
@@ -138,3 +139,60 @@ def test_a_member_asks_by_keyboard_and_hears_that_they_have_the_floor(new_contex
     )
     assert member.is_visible("[data-queue-yours] a[href='https://video.example.org/bk']")
     assert json.loads(member.inner_text("#queue-snapshot"))["item"] == world["item"].pk
+
+
+def test_a_busy_server_sends_the_ask_back_and_the_page_sends_it_again_once(new_context, world):
+    """The first ask meets a 503 with a retry hint (as deliberation/overload.py answers when no
+    database connection is free): the member hears it once, the focus stays on the button, a
+    second press meanwhile sends nothing, and the same ask goes again after the hint."""
+    page = new_context().new_page()
+    login(page, world["alice"])
+    page.goto("/konferenzen/bk/#redeliste")
+    asks: list[str] = []
+    busy = {"left": 1}
+
+    def first_ask_busy(route: Any) -> None:
+        asks.append(route.request.method)
+        if busy["left"]:
+            busy["left"] -= 1
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body=json.dumps(
+                    {
+                        "ok": False,
+                        "code": "busy",
+                        "retry_after": 0.3,
+                        "message": "Gerade machen sehr viele mit. Bitte versuche es gleich noch "
+                        "einmal.",
+                        "html": "",
+                    }
+                ),
+            )
+        else:
+            route.continue_()
+
+    page.route(f"**/konferenzen/bk/redeliste/{world['item'].pk}/melden/**", first_ask_busy)
+    page.evaluate(
+        "() => { window.said = []; const say = Mitmachen.announce;"
+        " Mitmachen.announce = (text) => { window.said.push(text); say(text); }; }"
+    )
+    page.focus("#queue-ask-sublist_0")
+    page.keyboard.press("Space")
+    page.focus(".sq-ask button[type=submit]")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # pressed again while the first is on its way: nothing more
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-queue-entries] .sq-entry__name')]"
+        ".some(e => e.textContent === 'Alice')"
+    )
+    assert asks == ["POST", "POST"]  # the busy answer and the one retry, no third
+    assert SpeakRequest.objects.filter(member=world["alice"]).count() == 1
+    said = page.evaluate("() => window.said")
+    assert [text for text in said if text.startswith("Gerade machen sehr viele mit")] == [
+        "Gerade machen sehr viele mit. Bitte versuche es gleich noch einmal."
+    ]
+    assert page.evaluate(
+        "() => document.querySelector('[data-queue]').contains(document.activeElement)"
+    )
+    assert page.locator("form[data-queue-form][aria-busy]").count() == 0

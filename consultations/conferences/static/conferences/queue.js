@@ -272,40 +272,76 @@
   }
 
   function showError(root, text) {
-    var box = root.querySelector("[data-queue-error]");
+    var box = root && root.querySelector("[data-queue-error]");
     if (!box) return announce(text);
     box.textContent = text;
     box.hidden = false;
     box.focus();
   }
 
+  // One request per form action at a time: a second press while the first is on its way (a
+  // busy evening: seconds) sends nothing more. A busy server (503) names when to try again; the
+  // same data go again then, even if a live refresh re-rendered the form meanwhile.
+  var inFlight = {};
+  var MAX_TRIES = 5;
+
   function onSubmit(event) {
     var form = event.target.closest && event.target.closest("form[data-queue-form]");
     if (!form || !window.fetch || !window.FormData) return;
     event.preventDefault();
-    var root = region();
+    var action = form.getAttribute("action") || window.location.href; // not form.action: buttons named "action" shadow it
     var data = new FormData(form);
     if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
-    var box = root && root.querySelector("[data-queue-error]");
+    var key = action + "\n" + (event.submitter ? event.submitter.value : "");
+    if (inFlight[key]) return;
+    inFlight[key] = true;
+    form.setAttribute("aria-busy", "true");
+    var box = region() && region().querySelector("[data-queue-error]");
     if (box) box.hidden = true;
-    // Not form.action: the buttons named "action" shadow that property.
-    fetch(form.getAttribute("action") || window.location.href, {
+    send(action, data, key, 1);
+  }
+
+  function settle(key) {
+    delete inFlight[key];
+    if (Object.keys(inFlight).length) return;
+    document.querySelectorAll("form[data-queue-form][aria-busy]").forEach(function (form) {
+      form.removeAttribute("aria-busy");
+    });
+  }
+
+  function send(action, data, key, attempt) {
+    fetch(action, {
       method: "POST",
       body: data,
       credentials: "same-origin",
-      headers: { Accept: "application/json" },
+      headers: { Accept: "application/json", "X-Requested-With": "fetch" },
     })
       .then(function (response) {
-        return response.json().catch(function () { return { ok: false, message: t("failed") }; });
+        return response.json()
+          .catch(function () { return { ok: false, message: t("failed") }; })
+          .then(function (body) { return { status: response.status, body: body }; });
       })
       .then(function (answer) {
-        if (answer.ok) {
-          announce(answer.message);
+        var body = answer.body;
+        if (answer.status === 503 && body.retry_after > 0 && attempt < MAX_TRIES) {
+          // Said once, where the member is: the focus stays on what they pressed.
+          if (attempt === 1) announce(body.message);
+          // Spread out, so that everyone sent back at once does not return at once.
+          window.setTimeout(function () { send(action, data, key, attempt + 1); },
+            body.retry_after * 1000 * (1 + Math.random()));
+          return;
+        }
+        settle(key);
+        if (body.ok) {
+          announce(body.message);
           return refresh();
         }
-        showError(region(), answer.message || t("failed"));
+        showError(region(), body.message || t("failed"));
       })
-      .catch(function () { showError(region(), t("failed")); });
+      .catch(function () {
+        settle(key);
+        showError(region(), t("failed"));
+      });
   }
 
   // --- start --------------------------------------------------------------------------------
