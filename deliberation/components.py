@@ -71,8 +71,10 @@ COMPONENTS = [
         _("Buttons"),
         _(
             "One primary button per form (the action the page is for); secondary for other "
-            "actions; quiet for minor ones; destructive for what cannot be undone. At least "
-            "44 px high. A plain submit button looks primary without a class."
+            "actions; quiet for minor ones; destructive for what cannot be undone; quiet "
+            "destructive for a removal repeated down a list (red only when pointed at or "
+            "focused, with whom it removes in its accessible name). At least 44 px high. A "
+            "plain submit button looks primary without a class."
         ),
     ),
     Component(

@@ -3,6 +3,8 @@ bad input gets a translated error and changes nothing, rights are checked on eve
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from hypothesis import given
@@ -241,6 +243,44 @@ def test_the_chair_adds_a_hall_speaker_and_a_bad_name_is_refused(
     ok = client.post(url, {"name": "Herr Okafor", "kind": "contribution", "sublist": "default-0"})
     assert ok.status_code == 302
     assert SpeakRequest.objects.get().name == "Herr Okafor"
+
+
+def test_the_chairs_remove_button_is_quiet_and_names_whom_it_takes_off_the_list(
+    client, conference, live_item, speakers, chair
+):
+    services.speak_request_add_hall(
+        actor=chair,
+        conference=conference,
+        item=live_item,
+        name="Anna <b>Beispiel</b>",
+        kind="contribution",
+        sublist="default-0",
+    )
+    client.force_login(chair)
+    page = client.get(conference.get_absolute_url()).content.decode()
+    queue = page[page.index('id="redeliste"') :]
+    assert "button--danger" not in queue  # no wall of red down the list
+    button = re.search(r'<button[^>]*value="remove"[^>]*>.*?</button>', queue, re.S)
+    assert button is not None
+    assert 'class="button--quiet-danger button--small sq-entry__remove"' in button.group(0)
+    assert (
+        '<span aria-hidden="true">Entfernen</span><span class="visually-hidden">'
+        '<span data-slot="name">Anna &lt;b&gt;Beispiel&lt;/b&gt;</span> von der Liste entfernen'
+        "</span>"
+    ) in button.group(0)
+    # The <template> queue.js clones has the same sentence around an empty slot.
+    assert '<span data-slot="name"></span> von der Liste entfernen' in queue
+
+    chair.language = "en"  # a member's saved language beats the browser's
+    chair.save(update_fields=["language"])
+    english = client.get(conference.get_absolute_url()).content.decode()
+    assert (
+        'Remove <span data-slot="name">Anna &lt;b&gt;Beispiel&lt;/b&gt;</span> from the list'
+        in english
+    )
+
+    client.force_login(speakers["alice"])
+    assert 'value="remove"' not in client.get(conference.get_absolute_url()).content.decode()
 
 
 def test_a_member_may_not_open_the_chairs_pages(client, conference, live_item, speakers):

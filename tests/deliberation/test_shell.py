@@ -4,12 +4,15 @@ error pages. The browser side (menu button, header height, axe) is in tests/e2e/
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from consultations.conferences import services as conference_services
 from deliberation import selectors, services
 from deliberation.demo_pages import PAGES, seed_site_pages
 from deliberation.models import SitePage
@@ -56,6 +59,36 @@ def test_forums_is_the_current_page_on_the_index_and_the_current_section_inside_
         body = client.get(url).content.decode()
         assert 'aria-current="true"' in nav_link(body, reverse("forums:index")), url
         assert "aria-current" not in nav_link(body, reverse("home")), url
+
+
+def test_conferences_is_in_the_navigation_current_on_the_list_and_the_section_inside(
+    client, alice, sam
+):
+    now = timezone.now()
+    conference = conference_services.conference_create(
+        actor=sam,
+        title="Basiskonferenz Koalitionsvertrag",
+        slug="bk",
+        starts_at=now + timedelta(days=10),
+        ends_at=now + timedelta(days=10, hours=6),
+        written_opens_at=now - timedelta(days=1),
+        written_closes_at=now + timedelta(days=30),
+    )
+    home = client.get(reverse("home")).content.decode()
+    assert ">Konferenzen</a>" in home  # for visitors too, in German by default
+    assert "aria-current" not in nav_link(home, reverse("conferences:index"))
+
+    client.force_login(alice)
+    index = client.get(reverse("conferences:index")).content.decode()
+    assert 'aria-current="page"' in nav_link(index, reverse("conferences:index"))
+    assert "aria-current" not in nav_link(index, reverse("forums:index"))
+    for url in (conference.get_absolute_url(), reverse("conferences:tracker")):
+        body = client.get(url).content.decode()
+        assert 'aria-current="true"' in nav_link(body, reverse("conferences:index")), url
+        assert "aria-current" not in nav_link(body, reverse("home")), url
+        assert "aria-current" not in nav_link(body, reverse("forums:index")), url
+    forums = client.get(reverse("forums:index")).content.decode()
+    assert "aria-current" not in nav_link(forums, reverse("conferences:index"))
 
 
 # --- navigation: the moderator's queue ------------------------------------------------------

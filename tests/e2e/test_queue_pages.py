@@ -196,3 +196,64 @@ def test_a_busy_server_sends_the_ask_back_and_the_page_sends_it_again_once(new_c
         "() => document.querySelector('[data-queue]').contains(document.activeElement)"
     )
     assert page.locator("form[data-queue-form][aria-busy]").count() == 0
+
+
+FOCUSED_ENTRY = """() => { const el = document.activeElement;
+  const entry = el.closest('[data-entry]');
+  return {tag: el.tagName.toLowerCase(), id: el.id, value: el.getAttribute('value'),
+          entry: entry && entry.getAttribute('data-entry'), onEntry: el === entry}; }"""
+
+
+def test_the_chair_removes_speakers_by_keyboard_and_focus_is_never_lost(new_context, world):
+    chair = new_context().new_page()
+    login(chair, world["chair"])
+    chair.goto("/konferenzen/bk/")
+    chair.wait_for_load_state("load")
+    entries = chair.locator("[data-queue-entries] > .sq-entry")
+    ids = [entries.nth(n).get_attribute("data-entry") for n in range(entries.count())]
+    assert len(ids) >= 2, ids
+    first = entries.first
+    name = first.locator(".sq-entry__name").inner_text()
+    remove = first.get_by_role("button", name=f"{name} von der Liste entfernen")
+    assert remove.count() == 1
+
+    # Quiet at rest: no red fill, no red border; red once it has keyboard focus.
+    def looks(button: Any) -> dict[str, str]:
+        return button.evaluate(
+            "el => { const s = getComputedStyle(el); return {bg: s.backgroundColor, "
+            "border: s.borderTopColor, color: s.color}; }"
+        )
+
+    danger = "rgb(164, 22, 26)"
+    rest = looks(remove)
+    assert rest["bg"] == "rgba(0, 0, 0, 0)" and danger not in rest.values(), rest
+    first.locator("button[value=down]").focus()
+    chair.keyboard.press("Tab")  # from "Runter" to "Entfernen": reachable by keyboard
+    assert chair.evaluate(FOCUSED_ENTRY)["value"] == "remove"
+    assert looks(remove)["border"] == danger
+
+    for n, gone in enumerate(ids):
+        # The answer, then the snapshot queue.js fetches after it and renders.
+        with (
+            chair.expect_response(lambda r: "/stand/" in r.url),
+            chair.expect_response(lambda r: r.request.method == "POST") as answer,
+        ):
+            chair.keyboard.press("Enter")
+        assert answer.value.json()["ok"] is True
+        chair.wait_for_function(
+            "(id) => !document.querySelector(`[data-queue-entries] [data-entry='${id}']`)", arg=gone
+        )
+        if n + 1 < len(ids):
+            # Focus is on the entry that took the removed one's place; Tab reaches its buttons.
+            chair.wait_for_function(
+                "(id) => document.activeElement.getAttribute('data-entry') === id", arg=ids[n + 1]
+            )
+            focus = chair.evaluate(FOCUSED_ENTRY)
+            assert focus["onEntry"] and focus["entry"] == ids[n + 1], focus
+            for _ in range(3):  # Hoch, Runter, Entfernen
+                chair.keyboard.press("Tab")
+            assert chair.evaluate(FOCUSED_ENTRY)["value"] == "remove"
+        else:
+            # The list is empty: focus is on its heading ("Wartet"), not lost to <body>.
+            chair.wait_for_function("() => document.activeElement.id === 'sq-waiting-title'")
+    assert chair.locator("[data-queue-empty]").is_visible()

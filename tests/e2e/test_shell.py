@@ -7,15 +7,20 @@ The server here runs with DEBUG off, as members meet it: unknown addresses get o
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
-from deliberation import services
+from consultations.conferences import services as conference_services
+from deliberation import notifications, services
 from deliberation.models import SitePage
+from forums.models import Forum
+from moderation import services as moderation_services
+from moderation.models import Reason
 from moderation.services_forum import moderator_grant
 from tests import factories
 from tests.e2e.conftest import assert_only_local, login, set_language
@@ -81,18 +86,69 @@ def test_the_header_is_at_most_64_px_tall_on_a_phone_even_for_a_moderator(
     assert header_height(page) <= HEADER_MAX_PX
 
 
-def test_on_a_wide_screen_the_links_and_log_out_sit_on_one_line(page, moderator):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_on_a_wide_screen_the_links_and_log_out_sit_on_one_line(page, moderator, alice, language):
+    # The longest header there is: a moderator with open cases and unread notifications.
+    thread = factories.make_thread(Forum.objects.get(slug="mieten"))
+    for _ in range(12):
+        post = factories.make_post(thread)
+        moderation_services.report_create(actor=alice, post=post, reason=Reason.SPAM)
+    verb = sorted(notifications.registered_verbs())[0]
+    for _ in range(12):
+        notifications.notify(member=moderator, verb=verb, params={})
     login(page, moderator)
+    set_language(page, language)
     page.goto("/")
     assert not page.locator("[data-menu-button]").is_visible()
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('.site-nav a, .site-nav button.link')]
              .map(el => { const r = el.getBoundingClientRect();
-                          return {text: el.textContent.trim(), middle: r.top + r.height / 2}; })"""
+                          return {text: el.textContent.trim(), middle: r.top + r.height / 2,
+                                  height: r.height}; })"""
     )
     middles = {round(box["middle"]) for box in boxes}
-    assert len(boxes) == 6 and max(middles) - min(middles) <= 1, boxes
+    assert len(boxes) == 7 and max(middles) - min(middles) <= 1, boxes
+    assert "(12" in " ".join(box["text"] for box in boxes), boxes
+    # No link breaks inside itself either ("Benachrichtigungen (12)" on two lines).
+    assert len({round(box["height"]) for box in boxes}) == 1, boxes
     assert header_height(page) <= HEADER_MAX_PX
+
+
+@pytest.mark.parametrize(("language", "label"), [("de", "Konferenzen"), ("en", "Conferences")])
+def test_conferences_is_in_the_navigation_and_marked_on_conference_pages(
+    page, browser_errors, alice, sam, language, label
+):
+    now = timezone.now()
+    conference = conference_services.conference_create(
+        actor=sam,
+        title="Basiskonferenz Koalitionsvertrag",
+        slug="bk",
+        starts_at=now + timedelta(days=10),
+        ends_at=now + timedelta(days=10, hours=6),
+        written_opens_at=now - timedelta(days=1),
+        written_closes_at=now + timedelta(days=30),
+    )
+    login(page, alice)
+    set_language(page, language)
+    link = page.locator(".site-nav a", has_text=label)
+    assert link.count() == 1 and link.get_attribute("aria-current") is None
+    link.click()
+    page.wait_for_url("**/konferenzen/")
+    assert link.get_attribute("aria-current") == "page"
+    problems: list[str] = []
+    check_page(page, language, problems)  # axe at 1280 and 360 px, nothing sideways
+    page.goto(conference.get_absolute_url())
+    assert link.get_attribute("aria-current") == "true"
+    weight = link.evaluate("el => getComputedStyle(el).fontWeight")
+    other = page.locator(".site-nav a").first.evaluate("el => getComputedStyle(el).fontWeight")
+    assert int(weight) > int(other)
+    check_page(page, language, problems)
+    # On a phone it is in the menu, marked the same way.
+    page.set_viewport_size(PHONE)
+    assert not link.is_visible()
+    page.click("[data-menu-button]")
+    assert link.is_visible() and link.get_attribute("aria-current") == "true"
+    assert_no_problems(problems + browser_errors)
 
 
 def test_the_current_page_is_marked_visibly(page, alice):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from consultations.conferences.models import Conference
 from consultations.conferences.queue.panel import panel_context
@@ -25,3 +27,10 @@ def minutes(seconds: Any) -> str:
     except (TypeError, ValueError):
         return "0:00"
     return f"{total // 60}:{total % 60:02d}"
+
+
+@register.filter
+def name_slot(name: Any) -> SafeString:
+    """A name (escaped) in the slot queue.js fills on live updates, for use inside a translated
+    sentence: ``{% blocktranslate with name=e.name|name_slot %}Remove {{ name }} …``."""
+    return format_html('<span data-slot="name">{}</span>', "" if name is None else name)

@@ -96,24 +96,48 @@
     return node;
   }
 
+  // The lists an entry can stand in, by the attribute that marks them.
+  var LISTS = ["data-queue-entries", "data-queue-interpositions"];
+
   function focusKey() {
     var active = document.activeElement;
     var root = region();
     if (!active || !root || !root.contains(active)) return null;
     var entry = active.closest("[data-entry]");
+    var list = entry && entry.parentElement;
     return {
+      element: active,
       entry: entry ? entry.getAttribute("data-entry") : null,
+      onEntry: active === entry,
+      // Where the entry stood: if it leaves the list, focus goes to the one now in its place.
+      list: list ? LISTS.filter(function (name) { return list.hasAttribute(name); })[0] || null : null,
+      index: list ? Array.prototype.indexOf.call(list.children, entry) : -1,
       value: active.getAttribute("value"),
       name: active.getAttribute("name"),
     };
   }
 
+  // After a re-render, focus goes back where it was: the same button, or, when its entry has
+  // left the list (removed, withdrawn, called), the entry now in its place (the last, if it was
+  // the last), or the list's heading when the list is empty. Never to <body>.
   function restoreFocus(root, key) {
     if (!key) return;
+    // Not re-rendered and still shown (a heading, the chair's buttons): focus stays where it is.
+    var still = key.element;
+    if (still.isConnected && document.activeElement === still && !still.closest("[hidden]")) return;
     var target = null;
     if (key.entry) {
       var entry = root.querySelector('[data-entry="' + key.entry + '"]');
-      if (entry) target = entry.querySelector('[name="' + key.name + '"][value="' + key.value + '"]');
+      if (entry) {
+        target = key.onEntry ? entry : entry.querySelector('[name="' + key.name + '"][value="' + key.value + '"]');
+      } else if (key.list) {
+        var list = root.querySelector("[" + key.list + "]");
+        var rest = list ? list.children : [];
+        if (rest.length) target = rest[Math.min(Math.max(key.index, 0), rest.length - 1)];
+        else if (list && list.getAttribute("aria-labelledby")) {
+          target = document.getElementById(list.getAttribute("aria-labelledby"));
+        }
+      }
     } else if (key.name && key.value) {
       target = root.querySelector('[name="' + key.name + '"][value="' + key.value + '"]:not([hidden])');
     }
@@ -279,8 +303,8 @@
     box.focus();
   }
 
-  // One request per form action at a time: a second press while the first is on its way (a
-  // busy evening: seconds) sends nothing more. A busy server (503) names when to try again; the
+  // One request per action and data at a time: a second press while the first is on its way (a
+  // busy evening: seconds) sends nothing more; another entry's button still works. A busy server (503) names when to try again; the
   // same data go again then, even if a live refresh re-rendered the form meanwhile.
   var inFlight = {};
   var MAX_TRIES = 5;
@@ -292,13 +316,21 @@
     var action = form.getAttribute("action") || window.location.href; // not form.action: buttons named "action" shadow it
     var data = new FormData(form);
     if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
-    var key = action + "\n" + (event.submitter ? event.submitter.value : "");
+    var key = keyOf(action, data);
     if (inFlight[key]) return;
     inFlight[key] = true;
     form.setAttribute("aria-busy", "true");
     var box = region() && region().querySelector("[data-queue-error]");
     if (box) box.hidden = true;
     send(action, data, key, 1);
+  }
+
+  function keyOf(action, data) {
+    var parts = [action];
+    data.forEach(function (value, name) {
+      if (name !== "csrfmiddlewaretoken") parts.push(name + "=" + value);
+    });
+    return parts.join("\n");
   }
 
   function settle(key) {
