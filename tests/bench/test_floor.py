@@ -71,6 +71,9 @@ def postgres_test_database(django_db_setup: None) -> str:
     return database_url_of_current_test_db()
 
 
+# The mark makes pytest-django create the test database (PostgreSQL's, in CI); the floor's
+# server writes to it from another process, so the test must not hold a transaction open.
+@pytest.mark.django_db(transaction=True)
 async def test_a_vote_on_the_floor_is_one_row_and_an_ack_with_its_ref(
     postgres_test_database: str, tmp_path: Path
 ) -> None:
