@@ -36,12 +36,15 @@ LABELS = {
     "tutorial": "tutorial consumer",
     "ours": "our server",
     "floor": "daphne floor",
+    "floor-gc": "floor + our gc",
     "floor-group": "floor + group_add",
 }
 #: The daphne floor (``bench/baselines/daphne_floor.py``): its settings, and what a variant adds.
+_FLOOR_SETTINGS = {"DJANGO_SETTINGS_MODULE": "bench.baselines.floor_settings"}
 FLOOR_ENV = {
-    "floor": {"DJANGO_SETTINGS_MODULE": "bench.baselines.floor_settings"},
-    "floor-group": {"DJANGO_SETTINGS_MODULE": "bench.baselines.floor_settings", "FLOOR_GROUP": "1"},
+    "floor": _FLOOR_SETTINGS,
+    "floor-gc": {**_FLOOR_SETTINGS, "FLOOR_GC": "1"},
+    "floor-group": {**_FLOOR_SETTINGS, "FLOOR_GROUP": "1"},
 }
 
 
@@ -118,6 +121,7 @@ def _argv(kind: str, port: int) -> list[str]:
         "tutorial": "bench.baselines.tutorial_asgi:application",
         "ours": "deliberation.asgi:application",
         "floor": "bench.baselines.daphne_floor:application",
+        "floor-gc": "bench.baselines.daphne_floor:application",
         "floor-group": "bench.baselines.daphne_floor:application",
     }[kind]
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
@@ -252,6 +256,22 @@ def add_floor_argument(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="leave out the daphne floor (baselines/daphne_floor.py) of connect and vote-burst",
     )
+    parser.add_argument(
+        "--floor-variants",
+        nargs="+",
+        choices=("gc", "group"),
+        default=[],
+        help="also the floor with our server's garbage-collector settings (gc: floor-gc, both "
+        "suites) and the floor whose sockets join a group on Redis (group: floor-group, connect)",
+    )
+
+
+def floor_kinds(args: argparse.Namespace, variants: tuple[str, ...]) -> list[str]:
+    """The floor rows a suite measures: the floor and those of its ``variants`` asked for."""
+    if not getattr(args, "floor", True):
+        return []
+    asked = getattr(args, "floor_variants", None) or []
+    return ["floor", *(f"floor-{v}" for v in variants if v in asked)]
 
 
 def suite_main(

@@ -9,8 +9,10 @@ compared with that lone connect's median (issue #8: all connected, none failed, 
 The floor (unless ``--no-floor``) is measured the same way between the two: the same daphne, as
 many processes on the same core, serving ``bench/baselines/daphne_floor.py``, a channels consumer
 that accepts and sends ``hello`` and ``synced`` with nothing of ours (no auth, no database, no
-channel layer); with ``--floor-group`` also its variant that first joins a group on Redis
-(``floor-group``). Each has its own lone connects; ours is compared with the floor's burst too.
+channel layer); ``--floor-variants gc group`` adds the floor with our server's garbage-collector
+settings (``floor-gc``) and the floor that first joins a group on Redis (``floor-group``). Each
+has its own lone connects; ours is compared with the floor's burst too.
+
 The client side is ``bench/burstclient.py``.
 """
 
@@ -27,19 +29,15 @@ from bench.burstclient import (
     summarise_burst,
     summarise_lone,
 )
-from bench.common import LABELS, load, ms, servers, table_header
+from bench.common import LABELS, floor_kinds, load, ms, servers, table_header
 
 #: Issue #8: the burst's p99 connect-to-synced at most this many times a lone connect's median.
 RATIO_LIMIT = 4.0
-KINDS = ("raw", "floor", "floor-group", "ours")
 
 
 def kinds(args: argparse.Namespace) -> list[str]:
     """The servers of every burst, in the order they run."""
-    left_out = {"floor"} if not getattr(args, "floor", True) else set()
-    if not getattr(args, "floor_group", False):
-        left_out.add("floor-group")
-    return [kind for kind in KINDS if kind not in left_out]
+    return ["raw", *floor_kinds(args, ("gc", "group")), "ours"]
 
 
 def measurements(args: argparse.Namespace) -> list[tuple[int, float]]:

@@ -333,11 +333,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     burst.add_argument("--lone", type=int, help="sequential connects before a burst (20; quick 10)")
     burst.add_argument(
-        "--floor-group",
-        action="store_true",
-        help="also the floor's variant whose sockets join a group on Redis (floor-group)",
-    )
-    burst.add_argument(
         "--burst-timeout",
         type=float,
         default=60.0,

@@ -51,6 +51,7 @@ from bench.common import (  # noqa: E402
     SERVER_CPU,
     add_floor_argument,
     client_process,
+    floor_kinds,
     ms,
     pinned,
     script_json,
@@ -354,7 +355,7 @@ def _database_counts(database_url: str, kind: str, poll: int) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(database_url) as conn:
-        if kind in ("raw", "floor"):
+        if kind == "raw" or kind.startswith("floor"):
             rows = conn.execute("SELECT count(*), count(DISTINCT member) FROM raw_vote").fetchone()
             return {"ballots": rows[0], "members": rows[1], "ticks": rows[0]}
         ballots, members = conn.execute(
@@ -412,7 +413,7 @@ def run_suite(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         with suite_world(scratch, f"vote_{repeat}") as (database_url, env):
             print(f"vote burst: seeding {args.vote_members} members", file=sys.stderr)
             seeded = _seed(env, args.vote_members)
-            kinds = ["raw", *["floor"] * args.floor, "ours", *["ours-http"] * args.vote_http]
+            kinds = ["raw", *floor_kinds(args, ("gc",)), "ours", *["ours-http"] * args.vote_http]
             for kind in kinds:
                 poll = seeded["http_poll"] if kind == "ours-http" else seeded["poll"]
                 spec = {
@@ -433,7 +434,7 @@ def run_suite(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
                 if kind == "raw":
                     result = _raw(spec, database_url, scratch, args.pin)
                 else:
-                    if kind == "floor":
+                    if kind.startswith("floor"):
                         reset_table(database_url)
                     server = "ours" if kind == "ours-http" else kind
                     with servers(server, env, scratch, args.pin, count=args.processes) as up:
@@ -523,8 +524,9 @@ def report(results: dict[str, Any]) -> list[str]:
         repeats.setdefault(run.get("repeat", 0), {})[run["server"]] = run
     for index, by_kind in sorted(repeats.items()):
         base, floor = by_kind.get("raw") or {}, by_kind.get("floor")
-        if floor is not None:
-            lines.append(verdict(f"floor, run {index + 1}", floor, base, floor=None))
+        for kind in ("floor", "floor-gc"):
+            if kind in by_kind:
+                lines.append(verdict(f"{kind}, run {index + 1}", by_kind[kind], base, floor=None))
         if "ours" in by_kind:
             lines.append(verdict(f"ours, run {index + 1}", by_kind["ours"], base, floor))
     return lines

@@ -15,12 +15,17 @@ the minimal settings in ``floor_settings.py`` (no apps, middleware, sessions or 
   default), and answers ``{"type": "ack", "ref": ...}``, or ``{"type": "error", "code":
   "conflict", "ref": ...}`` for a second vote. The table is made (and emptied) by the suite.
 
+With ``FLOOR_GC=1`` (the ``floor-gc`` variant) the process ends its start as ours does
+(``deliberation/asgi.py``): ``gc.collect()``, ``gc.freeze()``, ``gc.set_threshold(20_000, 20,
+20)``.
+
     DJANGO_SETTINGS_MODULE=bench.baselines.floor_settings DATABASE_URL=postgres://... \\
         python -m daphne -p 8765 bench.baselines.daphne_floor:application
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from urllib.parse import parse_qs
@@ -90,3 +95,7 @@ application = ProtocolTypeRouter(
         )
     }
 )
+if os.environ.get("FLOOR_GC"):
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

@@ -38,7 +38,7 @@ async def connect_until_synced(port: int) -> tuple[float | None, float | None, s
     return opened.receiver.hello_at, opened.receiver.synced_at, opened.error
 
 
-@pytest.mark.parametrize("kind", ["floor", "floor-group"])
+@pytest.mark.parametrize("kind", ["floor", "floor-gc", "floor-group"])
 async def test_a_thread_socket_on_the_floor_gets_hello_then_synced(
     kind: str, tmp_path: Path
 ) -> None:
@@ -106,10 +106,15 @@ async def test_a_vote_on_the_floor_is_one_row_and_an_ack_with_its_ref(
 def test_the_floor_runs_by_default_and_no_floor_leaves_it_out() -> None:
     assert connect_burst.kinds(parse_args(["--suite", "connect"])) == ["raw", "floor", "ours"]
     assert connect_burst.kinds(parse_args(["--no-floor"])) == ["raw", "ours"]
-    assert connect_burst.kinds(parse_args(["--floor-group"])) == [
+    assert connect_burst.kinds(parse_args(["--floor-variants", "group", "gc"])) == [
         "raw",
         "floor",
+        "floor-gc",
         "floor-group",
+        "ours",
+    ]
+    assert connect_burst.kinds(parse_args(["--no-floor", "--floor-variants", "gc"])) == [
+        "raw",
         "ours",
     ]
     assert parse_args([]).floor
@@ -133,7 +138,8 @@ def vote_run(server: str, p99: float, *, acked: int = 100, repeat: int = 0) -> d
 
 
 def test_the_vote_report_holds_the_floor_to_raw_and_ours_to_raw_and_the_floor() -> None:
-    runs = [vote_run("raw", 2.0), vote_run("floor", 8.0), vote_run("ours", 400.0)]
+    runs = [vote_run("raw", 2.0), vote_run("floor", 8.0), vote_run("floor-gc", 6.0)]
+    runs += [vote_run("ours", 400.0)]
     runs += [vote_run("raw", 4.0, repeat=1), vote_run("floor", 10.0, acked=99, repeat=1)]
     text = "\n".join(
         vote_burst.report({"members": 100, "window": 2.0, "processes": 2, "runs": runs})
@@ -143,6 +149,8 @@ def test_the_vote_report_holds_the_floor_to_raw_and_ours_to_raw_and_the_floor() 
         "floor, run 1: p99 floor/raw 8.0 / 2.0 ms = 4.0x, acked 100/100, lost 0, doubled 0 "
         "(target: <= 3x, all acked, 0 lost, 0 doubled: MISSED)"
     ) in text
+    assert "floor-gc, run 1: p99 floor-gc/raw 6.0 / 2.0 ms = 3.0x, acked 100/100" in text
+    assert "0 doubled: met)" in text
     assert "ours, run 1: p99 ours/raw 400 / 2.0 ms = 200.0x" in text
     assert "; p99 ours/floor 400 / 8.0 ms = 50.0x" in text
     assert "floor, run 2: p99 floor/raw 10.0 / 4.0 ms = 2.5x, acked 99/100" in text
