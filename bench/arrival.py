@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,22 +35,24 @@ if str(ROOT) not in sys.path:
 
 from bench.burstclient import LONE_TIMEOUT_SECONDS, summarise_burst, summarise_lone  # noqa: E402
 from bench.common import (  # noqa: E402
-    BENCH,
-    CLIENT_CPU,
-    base_env,
+    client_process,
     load,
     ms,
-    pinned,
-    postgres_admin_url,
-    postgres_database,
-    redis_cleanup,
-    redis_prefix,
-    redis_url,
+    script_json,
     servers,
+    suite_main,
+    suite_world,
     table_header,
 )
 from bench.vote_burst import _read_http_response  # noqa: E402
-from bench.wsclient import Tally, open_socket, percentile, rounded, servers_cpu_seconds  # noqa: E402
+from bench.wsclient import (  # noqa: E402
+    Tally,
+    cpu_mark,
+    cpu_shares,
+    open_socket,
+    percentile,
+    rounded,
+)
 
 #: Issue #11: every arrival synced within this many seconds of the first.
 WINDOW_LIMIT_S = 10.0
@@ -132,7 +132,7 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(LONE_PAUSE_SECONDS)
     count, rate = spec["members"], spec["rate"]
     t0 = time.monotonic() + 0.2
-    cpu0, server0 = time.process_time(), servers_cpu_seconds(spec)
+    mark = cpu_mark(spec)
     receivers = []
 
     async def one(i: int) -> dict[str, Any]:
@@ -145,23 +145,11 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
         return record
 
     records = await asyncio.gather(*(one(i) for i in range(count)))
-    wall = time.monotonic() - t0
-    cpu, server1 = time.process_time() - cpu0, servers_cpu_seconds(spec)
+    shares = cpu_shares(spec, t0, mark)
     closed = tally.closed
     for receiver in receivers:
         receiver.abort()
-    return {
-        "lone": lone,
-        "records": records,
-        "wall_seconds": round(wall, 2),
-        "client_cpu_share": round(cpu / wall, 2) if wall > 0 else None,
-        "server_cpu_share": (
-            round((server1 - server0) / wall, 2)
-            if server0 is not None and server1 is not None and wall > 0
-            else None
-        ),
-        "closed_after_synced": closed,
-    }
+    return {"lone": lone, "records": records, **shares, "closed_after_synced": closed}
 
 
 # --- the suite ---------------------------------------------------------------------------------
@@ -169,41 +157,14 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
 
 def seed(env: dict[str, str], members: int) -> dict[str, Any]:
     """``bench/conference_seed.py``: a live conference, members with sessions, a thread."""
-    import subprocess
-
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "conference_seed.py"), "--members", str(members)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr[-3000:])
-        done.check_returncode()
-    return json.loads(done.stdout)
+    return script_json("conference_seed.py", ["--members", str(members)], env)
 
 
 def _load_arrival(spec: dict[str, Any], pin: bool) -> dict[str, Any]:
-    import subprocess
-
-    proc = subprocess.run(
-        pinned(CLIENT_CPU, [sys.executable, str(BENCH / "arrival.py"), "--client"], pin),
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        timeout=spec["members"] / spec["rate"]
-        + spec["timeout"]
-        + spec["lone"] * LONE_TIMEOUT_SECONDS
-        + 60,
-        cwd=ROOT,
-        check=False,
+    timeout = (
+        spec["members"] / spec["rate"] + spec["timeout"] + spec["lone"] * LONE_TIMEOUT_SECONDS + 60
     )
-    sys.stderr.write(proc.stderr[-3000:])
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return {"error": f"load client exited with {proc.returncode}"}
-    return json.loads(proc.stdout)
+    return client_process("arrival.py", spec, pin, timeout)
 
 
 def summarise_arrival(result: dict[str, Any], members: int, rate: float) -> dict[str, Any]:
@@ -260,53 +221,48 @@ def summarise_thread(result: dict[str, Any], members: int, rate: float) -> dict[
 
 
 def run_suite(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    url, prefix = redis_url(), redis_prefix() + "arrival-"
     members, rate = args.arrival_members, args.arrival_rate
     runs = []
-    try:
-        with postgres_database(postgres_admin_url(), "_arrival") as database_url:
-            env = base_env(scratch, database_url, url, prefix)
-            print(f"arrival: seeding {members + args.lone} members", file=sys.stderr)
-            seeded = seed(env, members + args.lone)
-            print(
-                f"arrival: {members} members at {rate:g}/s over {args.processes} processes",
-                file=sys.stderr,
-            )
-            with servers("ours", env, scratch, args.pin, count=args.processes) as started:
-                spec = {
-                    "host": "127.0.0.1",
-                    "ports": [s["port"] for s in started],
-                    "server_pids": [s["pid"] for s in started],
-                    "page": f"/konferenzen/{seeded['slug']}/",
-                    "conference": seeded["conference"],
-                    "cookies": seeded["cookies"],
-                    "members": members,
-                    "rate": rate,
-                    "lone": args.lone,
-                    "timeout": args.burst_timeout,
-                }
-                runs.append(summarise_arrival(_load_arrival(spec, args.pin), members, rate))
-            print(f"  {brief(runs[-1])}", file=sys.stderr)
-            print(f"arrival: the thread's connect burst at {rate:g}/s", file=sys.stderr)
-            with servers("ours", env, scratch, args.pin, count=args.processes) as started:
-                spec = {
-                    "mode": "burst",
-                    "host": "127.0.0.1",
-                    "ports": [s["port"] for s in started],
-                    "server_pids": [s["pid"] for s in started],
-                    "path": f"/ws/threads/{seeded['thread']}/?after={seeded['thread_last_seq']}",
-                    "cookies": [c.split(";")[0] for c in seeded["cookies"]],
-                    "clients": members,
-                    "connect_rate": rate,
-                    "lone": args.lone,
-                    "connect_timeout": args.burst_timeout,
-                    "uvloop": args.uvloop,
-                }
-                hard = members / rate + args.burst_timeout + args.lone * LONE_TIMEOUT_SECONDS + 60
-                runs.append(summarise_thread(load(spec, args.pin, hard), members, rate))
-            print(f"  {brief(runs[-1])}", file=sys.stderr)
-    finally:
-        redis_cleanup(url, prefix)
+    with suite_world(scratch, "arrival") as (_, env):
+        print(f"arrival: seeding {members + args.lone} members", file=sys.stderr)
+        seeded = seed(env, members + args.lone)
+        print(
+            f"arrival: {members} members at {rate:g}/s over {args.processes} processes",
+            file=sys.stderr,
+        )
+        with servers("ours", env, scratch, args.pin, count=args.processes) as started:
+            spec = {
+                "host": "127.0.0.1",
+                "ports": [s["port"] for s in started],
+                "server_pids": [s["pid"] for s in started],
+                "page": f"/konferenzen/{seeded['slug']}/",
+                "conference": seeded["conference"],
+                "cookies": seeded["cookies"],
+                "members": members,
+                "rate": rate,
+                "lone": args.lone,
+                "timeout": args.burst_timeout,
+            }
+            runs.append(summarise_arrival(_load_arrival(spec, args.pin), members, rate))
+        print(f"  {brief(runs[-1])}", file=sys.stderr)
+        print(f"arrival: the thread's connect burst at {rate:g}/s", file=sys.stderr)
+        with servers("ours", env, scratch, args.pin, count=args.processes) as started:
+            spec = {
+                "mode": "burst",
+                "host": "127.0.0.1",
+                "ports": [s["port"] for s in started],
+                "server_pids": [s["pid"] for s in started],
+                "path": f"/ws/threads/{seeded['thread']}/?after={seeded['thread_last_seq']}",
+                "cookies": [c.split(";")[0] for c in seeded["cookies"]],
+                "clients": members,
+                "connect_rate": rate,
+                "lone": args.lone,
+                "connect_timeout": args.burst_timeout,
+                "uvloop": args.uvloop,
+            }
+            hard = members / rate + args.burst_timeout + args.lone * LONE_TIMEOUT_SECONDS + 60
+            runs.append(summarise_thread(load(spec, args.pin, hard), members, rate))
+        print(f"  {brief(runs[-1])}", file=sys.stderr)
     return {"processes": args.processes, "members": members, "rate": rate, "runs": runs}
 
 
@@ -399,33 +355,22 @@ FULL = {"arrival_members": 1000, "arrival_rate": 100.0}
 QUICK = {"arrival_members": 60, "arrival_rate": 100.0}
 
 
-def main() -> None:
-    if "--client" in sys.argv:
-        spec = json.loads(sys.stdin.read())
-        print(json.dumps(asyncio.run(run_client(spec))))
-        return
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--no-pin", dest="pin", action="store_false")
+def _standalone_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-uvloop", dest="uvloop", action="store_false")
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--lone", type=int, help="sequential arrivals first (20; quick: 10)")
     parser.add_argument("--burst-timeout", type=float, default=60.0)
     add_arguments(parser)
-    args = parser.parse_args()
-    for name, value in {
-        **(QUICK if args.quick else FULL),
-        "lone": 10 if args.quick else 20,
-    }.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    scratch = Path(tempfile.mkdtemp(prefix="mitmachen-arrival-"))
-    started = time.monotonic()
-    results = run_suite(args, scratch)
-    print("\n".join(report(results)))
-    print(f"\n({time.monotonic() - started:.0f} s)")
+
+
+def main() -> None:
+    suite_main(
+        __doc__,
+        run_client,
+        _standalone_arguments,
+        (QUICK, FULL),
+        run_suite,
+        report,
+        lone="sequential arrivals",
+    )
 
 
 if __name__ == "__main__":

@@ -24,11 +24,12 @@ from typing import Any
 from bench.wsclient import (
     Opened,
     Tally,
+    cpu_mark,
+    cpu_shares,
     open_socket,
     percentile,
     ports_of,
     rounded,
-    servers_cpu_seconds,
 )
 
 #: Between two lone connects: let the server finish with the closed socket first.
@@ -81,7 +82,7 @@ async def burst(spec: dict[str, Any], tally: Tally) -> dict[str, Any]:
     rate, clients = float(spec["connect_rate"]), int(spec["clients"])
     timeout = spec.get("connect_timeout", 60)
     t0 = time.monotonic() + 0.2
-    cpu0, server0 = time.process_time(), servers_cpu_seconds(spec)
+    mark = cpu_mark(spec)
     sockets = []
 
     async def client(i: int) -> dict[str, Any]:
@@ -101,22 +102,13 @@ async def burst(spec: dict[str, Any], tally: Tally) -> dict[str, Any]:
         return _record(opened, t0, scheduled, started)
 
     records = await asyncio.gather(*(client(i) for i in range(clients)))
-    wall = time.monotonic() - t0
-    cpu = time.process_time() - cpu0
-    server1 = servers_cpu_seconds(spec)
+    shares = cpu_shares(spec, t0, mark)
     closed = tally.closed
     for receiver in sockets:
         receiver.abort()
     return {
         "records": records,
-        "wall_seconds": round(wall, 2),
-        "client_cpu_share": round(cpu / wall, 2) if wall > 0 else None,
-        # All server processes together (they share one core when pinned).
-        "server_cpu_share": (
-            round((server1 - server0) / wall, 2)
-            if server0 is not None and server1 is not None and wall > 0
-            else None
-        ),
+        **shares,
         # Ready sockets the server closed while the burst went on.
         "closed_after_synced": closed,
     }

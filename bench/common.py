@@ -6,13 +6,18 @@ never take each other's core; PostgreSQL and Redis are the machine's own service
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,16 @@ LABELS = {
     "raw": "raw websockets",
     "tutorial": "tutorial consumer",
     "ours": "our server",
+    "floor": "daphne floor",
+    "floor-gc": "floor + our gc",
+    "floor-group": "floor + group_add",
+}
+#: The daphne floor (``bench/baselines/daphne_floor.py``): its settings, and what a variant adds.
+_FLOOR_SETTINGS = {"DJANGO_SETTINGS_MODULE": "bench.baselines.floor_settings"}
+FLOOR_ENV = {
+    "floor": _FLOOR_SETTINGS,
+    "floor-gc": {**_FLOOR_SETTINGS, "FLOOR_GC": "1"},
+    "floor-group": {**_FLOOR_SETTINGS, "FLOOR_GROUP": "1"},
 }
 
 
@@ -105,6 +120,9 @@ def _argv(kind: str, port: int) -> list[str]:
     app = {
         "tutorial": "bench.baselines.tutorial_asgi:application",
         "ours": "deliberation.asgi:application",
+        "floor": "bench.baselines.daphne_floor:application",
+        "floor-gc": "bench.baselines.daphne_floor:application",
+        "floor-group": "bench.baselines.daphne_floor:application",
     }[kind]
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
 
@@ -122,6 +140,7 @@ def servers(
             env=env,
             check=True,
         )
+    env = {**env, **FLOOR_ENV.get(kind, {})}
     started: list[tuple[subprocess.Popen, int, Path]] = []
     try:
         for _ in range(count):
@@ -183,8 +202,23 @@ def _print_first_traceback(kind: str, log_path: Path) -> None:
 
 def load(spec: dict[str, Any], pin: bool, timeout: float) -> dict[str, Any]:
     """Run the load client on ``spec`` (pinned to the client's core) and return its result."""
+    result = client_process("loadclient.py", spec, pin, timeout, flags=(), stderr_tail=None)
+    return {**result, "steps": []} if "error" in result else result
+
+
+def client_process(
+    script: str,
+    spec: dict[str, Any],
+    pin: bool,
+    timeout: float,
+    *,
+    flags: tuple[str, ...] = ("--client",),
+    stderr_tail: int | None = 3000,
+) -> dict[str, Any]:
+    """Run ``bench/<script> --client`` (a suite's own load client, pinned to the client's core)
+    on ``spec`` and return its JSON (see ``suite_main``), or an ``error``."""
     proc = subprocess.run(
-        pinned(CLIENT_CPU, [sys.executable, str(BENCH / "loadclient.py")], pin),
+        pinned(CLIENT_CPU, [sys.executable, str(BENCH / script), *flags], pin),
         input=json.dumps(spec),
         capture_output=True,
         text=True,
@@ -192,32 +226,107 @@ def load(spec: dict[str, Any], pin: bool, timeout: float) -> dict[str, Any]:
         cwd=ROOT,
         check=False,
     )
-    sys.stderr.write(proc.stderr)
+    sys.stderr.write(proc.stderr if stderr_tail is None else proc.stderr[-stderr_tail:])
     if proc.returncode != 0 or not proc.stdout.strip():
-        return {"error": f"load client exited with {proc.returncode}", "steps": []}
+        return {"error": f"load client exited with {proc.returncode}"}
     return json.loads(proc.stdout)
 
 
-def seed(env: dict[str, str], *, members: int, threads: int, posters: int) -> dict[str, Any]:
-    """Members with sessions, posting members and fresh threads (``bench/seed.py``)."""
-    seeded = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "seed.py"),
-            "--members",
-            str(members),
-            "--threads",
-            str(threads),
-            "--posters",
-            str(posters),
-        ],
+def script_json(script: str, args: list[str], env: dict[str, str]) -> Any:
+    """Run ``bench/<script>`` (a seeding or a read of the database) and return its JSON output;
+    a failure prints the end of its stderr and raises."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return json.loads(seeded.stdout)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-3000:])
+        done.check_returncode()
+    return json.loads(done.stdout)
+
+
+def add_floor_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="leave out the daphne floor (baselines/daphne_floor.py) of connect and vote-burst",
+    )
+    parser.add_argument(
+        "--floor-variants",
+        nargs="+",
+        choices=("gc", "group"),
+        default=[],
+        help="also the floor with our server's garbage-collector settings (gc: floor-gc, both "
+        "suites) and the floor whose sockets join a group on Redis (group: floor-group, connect)",
+    )
+
+
+def floor_kinds(args: argparse.Namespace, variants: tuple[str, ...]) -> list[str]:
+    """The floor rows a suite measures: the floor and those of its ``variants`` asked for."""
+    if not getattr(args, "floor", True):
+        return []
+    asked = getattr(args, "floor_variants", None) or []
+    return ["floor", *(f"floor-{v}" for v in variants if v in asked)]
+
+
+def suite_main(
+    doc: str,
+    run_client: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    defaults: tuple[dict[str, Any], dict[str, Any]],
+    run_suite: Callable[[argparse.Namespace, Path], dict[str, Any]],
+    report: Callable[[dict[str, Any]], list[str]],
+    *,
+    lone: str = "",
+) -> None:
+    """A suite script's command line.
+
+    With ``--client`` it is the suite's load client (started by ``client_process``): the spec
+    from stdin, ``run_client``'s result as JSON on stdout. Otherwise it runs the suite on its
+    own: ``--quick``, ``--no-pin``, ``--processes``, ``--lone`` (if ``lone`` names what it
+    counts; 20, quick 10) and the suite's options, those not given from ``defaults`` (quick,
+    full), then prints its report.
+    """
+    if "--client" in sys.argv:
+        spec = json.loads(sys.stdin.read())
+        print(json.dumps(asyncio.run(run_client(spec))))
+        return
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-pin", dest="pin", action="store_false")
+    parser.add_argument("--processes", type=int, default=2)
+    if lone:
+        parser.add_argument("--lone", type=int, help=f"{lone} first (20; quick: 10)")
+    add_arguments(parser)
+    args = parser.parse_args()
+    quick, full = defaults
+    wanted = {**(quick if args.quick else full)}
+    if lone:
+        wanted["lone"] = 10 if args.quick else 20
+    for name, value in wanted.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    scratch = Path(tempfile.mkdtemp(prefix="mitmachen-suite-"))
+    started = time.monotonic()
+    try:
+        results = run_suite(args, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("\n".join(report(results)))
+    print(f"\n({time.monotonic() - started:.0f} s)")
+
+
+def seed(env: dict[str, str], *, members: int, threads: int, posters: int) -> dict[str, Any]:
+    """Members with sessions, posting members and fresh threads (``bench/seed.py``)."""
+    counts = ["--members", str(members), "--threads", str(threads), "--posters", str(posters)]
+    return script_json("seed.py", counts, env)
 
 
 @contextlib.contextmanager
@@ -233,6 +342,18 @@ def postgres_database(admin_url: str, suffix: str = "") -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def suite_world(scratch: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A suite's fresh PostgreSQL database and Redis key prefix, both removed afterwards:
+    yields the database's URL and the servers' environment on both."""
+    url, prefix = redis_url(), redis_prefix() + f"{name}-"
+    try:
+        with postgres_database(postgres_admin_url(), f"_{name}") as database_url:
+            yield database_url, base_env(scratch, database_url, url, prefix)
+    finally:
+        redis_cleanup(url, prefix)
 
 
 def postgres_admin_url() -> str:

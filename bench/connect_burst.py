@@ -5,6 +5,14 @@ same schedule: the raw websockets server and our daphne, each as ``--processes``
 default; ours on PostgreSQL and Redis), the clients spread round-robin over them. Before each
 burst, ``--lone`` clients connect one after another to the same servers: the burst's p99 is
 compared with that lone connect's median (issue #8: all connected, none failed, at most 4x).
+
+The floor (unless ``--no-floor``) is measured the same way between the two: the same daphne, as
+many processes on the same core, serving ``bench/baselines/daphne_floor.py``, a channels consumer
+that accepts and sends ``hello`` and ``synced`` with nothing of ours (no auth, no database, no
+channel layer); ``--floor-variants gc group`` adds the floor with our server's garbage-collector
+settings (``floor-gc``) and the floor that first joins a group on Redis (``floor-group``). Each
+has its own lone connects; ours is compared with the floor's burst too.
+
 The client side is ``bench/burstclient.py``.
 """
 
@@ -21,11 +29,15 @@ from bench.burstclient import (
     summarise_burst,
     summarise_lone,
 )
-from bench.common import LABELS, load, ms, servers, table_header
+from bench.common import LABELS, floor_kinds, load, ms, servers, table_header
 
 #: Issue #8: the burst's p99 connect-to-synced at most this many times a lone connect's median.
 RATIO_LIMIT = 4.0
-KINDS = ("raw", "ours")
+
+
+def kinds(args: argparse.Namespace) -> list[str]:
+    """The servers of every burst, in the order they run."""
+    return ["raw", *floor_kinds(args, ("gc", "group")), "ours"]
 
 
 def measurements(args: argparse.Namespace) -> list[tuple[int, float]]:
@@ -68,7 +80,7 @@ def run_suite(
     runs = []
     for clients, rate in measurements(args):
         thread = next(threads)
-        for kind in KINDS:
+        for kind in kinds(args):
             print(
                 f"connect burst, {LABELS[kind]} x{args.processes}: {clients} clients at {rate:g}/s",
                 file=sys.stderr,
@@ -118,9 +130,10 @@ def report(results: dict[str, Any]) -> list[str]:
     runs = results.get("runs", [])
     lines = [
         f"Connect burst over {results.get('processes')} processes of each server (ours: daphne on "
-        "PostgreSQL and Redis); connect-to-synced = scheduled connect -> `synced` received "
-        "(a shed client's wait included); lone = median of sequential connects to the same "
-        "servers just before the burst"
+        "PostgreSQL and Redis; daphne floor: the same daphne, a channels consumer sending hello "
+        "and synced with nothing of ours); connect-to-synced = scheduled connect -> `synced` "
+        "received (a shed client's wait included); lone = median of sequential connects to the "
+        "same servers just before the burst"
     ]
     lines += table_header(
         f"| {'server':<18} | clients | rate/s | synced | failed | sheds | all synced after | "
@@ -147,28 +160,38 @@ def report(results: dict[str, Any]) -> list[str]:
 
 
 def verdicts(runs: list[dict[str, Any]]) -> list[str]:
-    """One line per burst of ours: the target, and ours against the raw server's same burst."""
-    raw = {(r["clients"], r["rate"]): r for r in runs if r["server"] == "raw"}
+    """One line per burst of a floor and of ours: the target, and each against the raw server's
+    same burst (ours also against the floor's)."""
+    same = {(r["server"], r["clients"], r["rate"]): r for r in runs}
     lines = []
     for run in runs:
-        if run["server"] != "ours":
+        if run["server"] == "raw":
             continue
-        head = f"ours, {run['clients']} clients at {run['rate']:g}/s:"
+        name = run["server"]
+        head = f"{name}, {run['clients']} clients at {run['rate']:g}/s:"
         if run.get("error"):
             lines.append(f"{head} not measured ({run['error']}; target MISSED)")
             continue
-        base = raw.get((run["clients"], run["rate"]), {})
-        versus_raw = (
-            f"; p99 ours/raw {run['p99_ms']:.0f} / {base['p99_ms']:.0f} ms = "
-            f"{run['p99_ms'] / base['p99_ms']:.1f}x"
-            if run.get("p99_ms") and base.get("p99_ms")
-            else ""
-        )
         ratio = "-" if run["ratio"] is None else f"{run['ratio']:.1f}x"
-        lines.append(
+        line = (
             f"{head} {run['synced']}/{run['clients']} synced, {run['failed']} failed, "
             f"{run['sheds']} sheds; p99/lone {ms(run['p99_ms'])} / {ms(run['lone_median_ms'])} "
             f"ms = {ratio} (target: all connected, none failed, <= {RATIO_LIMIT:g}x: "
-            f"{'met' if run['ok'] else 'MISSED'}){versus_raw}"
+            f"{'met' if run['ok'] else 'MISSED'})"
         )
+        against = ["raw", "floor"] if name == "ours" else ["raw"]
+        for base_kind in against:
+            base = same.get((base_kind, run["clients"], run["rate"]), {})
+            if run.get("p99_ms") and base.get("p99_ms"):
+                line += (
+                    f"; p99 {name}/{base_kind} {ms(run['p99_ms'])} / {ms(base['p99_ms'])} ms = "
+                    f"{run['p99_ms'] / base['p99_ms']:.1f}x"
+                )
+        floor = same.get(("floor", run["clients"], run["rate"]), {})
+        if name == "ours" and run.get("lone_median_ms") and floor.get("lone_median_ms"):
+            line += (
+                f"; lone ours/floor {ms(run['lone_median_ms'])} / {ms(floor['lone_median_ms'])} "
+                f"ms = {run['lone_median_ms'] / floor['lone_median_ms']:.1f}x"
+            )
+        lines.append(line)
     return lines

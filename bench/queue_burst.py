@@ -31,9 +31,7 @@ import asyncio
 import hashlib
 import json
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,17 +42,12 @@ if str(ROOT) not in sys.path:
 
 from bench.arrival import seed  # noqa: E402
 from bench.common import (  # noqa: E402
-    BENCH,
-    CLIENT_CPU,
-    base_env,
+    client_process,
     ms,
-    pinned,
-    postgres_admin_url,
-    postgres_database,
-    redis_cleanup,
-    redis_prefix,
-    redis_url,
+    script_json,
     servers,
+    suite_main,
+    suite_world,
     table_header,
 )
 from bench.vote_burst import _read_http_response  # noqa: E402
@@ -296,31 +289,11 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(spec: dict[str, Any], pin: bool) -> dict[str, Any]:
-    proc = subprocess.run(
-        pinned(CLIENT_CPU, [sys.executable, str(BENCH / "queue_burst.py"), "--client"], pin),
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        timeout=300 + spec["members"] * 0.2,
-        cwd=ROOT,
-        check=False,
-    )
-    sys.stderr.write(proc.stderr[-3000:])
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return {"error": f"load client exited with {proc.returncode}"}
-    return json.loads(proc.stdout)
+    return client_process("queue_burst.py", spec, pin, 300 + spec["members"] * 0.2)
 
 
 def database_queue(env: dict[str, str], item: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "conference_seed.py"), "--queue", str(item)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return script_json("conference_seed.py", ["--queue", str(item)], env)
 
 
 def summarise(
@@ -377,40 +350,35 @@ def summarise(
 
 
 def run_suite(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    url, prefix = redis_url(), redis_prefix() + "queue-"
     members = args.queue_members
-    try:
-        with postgres_database(postgres_admin_url(), "_queue") as database_url:
-            env = base_env(scratch, database_url, url, prefix)
-            print(f"queue burst: seeding {members} members", file=sys.stderr)
-            seeded = seed(env, max(members, args.lone))
-            spec = {
-                "slug": seeded["slug"],
-                "conference": seeded["conference"],
-                "item": seeded["items"][0],
-                "lone_item": seeded["items"][1],
-                "lanes": ["default-0", "default-1"],
-                "cookies": seeded["cookies"],
-                "chair_cookie": seeded["chair_cookie"],
-                "csrf": seeded["csrf"],
-                "members": members,
-                "window": args.queue_window,
-                "call_every": args.queue_call_every,
-                "lone": args.lone,
-                "database_url": database_url,
-            }
-            print(
-                f"queue burst: {members} asks within {args.queue_window:g} s, a call every "
-                f"{args.queue_call_every:g} s, over {args.processes} processes",
-                file=sys.stderr,
-            )
-            with servers("ours", env, scratch, args.pin, count=args.processes) as started:
-                spec["ports"] = [s["port"] for s in started]
-                result = _load(spec, args.pin)
-            database = database_queue(env, seeded["items"][0])
-            summary = summarise(result, database, seeded["members"][:members])
-    finally:
-        redis_cleanup(url, prefix)
+    with suite_world(scratch, "queue") as (database_url, env):
+        print(f"queue burst: seeding {members} members", file=sys.stderr)
+        seeded = seed(env, max(members, args.lone))
+        spec = {
+            "slug": seeded["slug"],
+            "conference": seeded["conference"],
+            "item": seeded["items"][0],
+            "lone_item": seeded["items"][1],
+            "lanes": ["default-0", "default-1"],
+            "cookies": seeded["cookies"],
+            "chair_cookie": seeded["chair_cookie"],
+            "csrf": seeded["csrf"],
+            "members": members,
+            "window": args.queue_window,
+            "call_every": args.queue_call_every,
+            "lone": args.lone,
+            "database_url": database_url,
+        }
+        print(
+            f"queue burst: {members} asks within {args.queue_window:g} s, a call every "
+            f"{args.queue_call_every:g} s, over {args.processes} processes",
+            file=sys.stderr,
+        )
+        with servers("ours", env, scratch, args.pin, count=args.processes) as started:
+            spec["ports"] = [s["port"] for s in started]
+            result = _load(spec, args.pin)
+        database = database_queue(env, seeded["items"][0])
+        summary = summarise(result, database, seeded["members"][:members])
     print(f"  {brief(summary)}", file=sys.stderr)
     return {
         "processes": args.processes,
@@ -496,28 +464,15 @@ QUICK = {"queue_members": 30, "queue_window": 1.0, "queue_call_every": 0.1}
 
 
 def main() -> None:
-    if "--client" in sys.argv:
-        spec = json.loads(sys.stdin.read())
-        print(json.dumps(asyncio.run(run_client(spec))))
-        return
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    suite_main(
+        __doc__,
+        run_client,
+        add_arguments,
+        (QUICK, FULL),
+        run_suite,
+        report,
+        lone="sequential asks",
     )
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--no-pin", dest="pin", action="store_false")
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--lone", type=int, help="sequential asks first (20; quick: 10)")
-    add_arguments(parser)
-    args = parser.parse_args()
-    defaults = {**(QUICK if args.quick else FULL), "lone": 10 if args.quick else 20}
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    scratch = Path(tempfile.mkdtemp(prefix="mitmachen-queue-"))
-    started = time.monotonic()
-    results = run_suite(args, scratch)
-    print("\n".join(report(results)))
-    print(f"\n({time.monotonic() - started:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ run and printed as ratios beside issue #8's targets:
 - ``fanout-redis``: 1,000 and 2,000 clients at 10 posts/s over two daphne processes on Redis and
   PostgreSQL, against the raw server (``bench/fanout_redis.py``).
 - ``connect``: 500, 1,000 and 2,000 clients opening one thread at 100 and 200 connects/s over two
-  processes, against the raw server's same burst and a lone connect (``bench/connect_burst.py``).
+  processes, against the raw server's same burst, the daphne floor's and a lone connect
+  (``bench/connect_burst.py``).
 - ``page``: server time and SQL queries of the thread page at 10, 100 and 1,000 posts.
 - ``vote-burst``: N registered members vote on one poll within 2 s (1,000; quick: 100) over two
   daphne processes on PostgreSQL and Redis, over their open conference sockets (and over HTTP as
   a second row), against a raw websockets server recording each vote
-  with one INSERT under a unique constraint in the same database (``bench/vote_burst.py``).
+  with one INSERT under a unique constraint in the same database, and the daphne floor doing the
+  same INSERT in a channels consumer (``bench/vote_burst.py``).
 - ``conference-arrival``: N registered members open the conference page and its socket (until
   ``synced``) at R arrivals/s (1,000 at 100/s; quick: 60) over two daphne processes on PostgreSQL
   and Redis, against a lone arrival and the thread's connect burst at the same rate
@@ -26,6 +28,10 @@ run and printed as ratios beside issue #8's targets:
 - ``page-machina``: the thread page against django-machina's topic page (50 posts of a 1,000-post
   thread; three alternating runs), machina in a virtual environment of its own that the suite
   builds under ``var/bench/`` (``bench/page_machina.py``).
+
+The daphne floor (``bench/baselines/daphne_floor.py``, ``--no-floor`` leaves it out): the same
+daphne and channels, processes and pinning as ours, with nothing of ours in the consumer: what
+the mandated stack allows with the least application work.
 
 Servers run pinned to CPU 0, the load client to CPU 1. The Redis suites create (and drop) a
 PostgreSQL database of their own and use a key prefix of their own on the local Redis. Writes
@@ -65,6 +71,7 @@ from bench import (  # noqa: E402
 from bench.common import (  # noqa: E402
     BENCH,
     SERVER_CPU,
+    add_floor_argument,
     base_env,
     pinned,
     postgres_admin_url,
@@ -292,6 +299,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--processes", type=int, default=2, help="daphne processes of the Redis suites"
     )
+    add_floor_argument(parser)
     one = parser.add_argument_group("fanout (one process)")
     one.add_argument("--clients", type=int, nargs="+", help="default 100 500 1000 (quick: 100)")
     one.add_argument("--rate", type=float, default=10.0, help="posts/s of the fixed-rate runs")

@@ -318,6 +318,30 @@ def servers_cpu_seconds(spec: dict[str, Any]) -> float | None:
     return None if None in seconds else sum(seconds)  # type: ignore[arg-type]
 
 
+def cpu_mark(spec: dict[str, Any]) -> tuple[float, float | None]:
+    """This process's and the servers' CPU seconds now (the start of ``cpu_shares``)."""
+    return time.process_time(), servers_cpu_seconds(spec)
+
+
+def cpu_shares(
+    spec: dict[str, Any], t0: float, mark: tuple[float, float | None]
+) -> dict[str, float | None]:
+    """The wall time since ``t0`` (monotonic) and the CPU shares since ``mark`` of the load
+    client and of all server processes together (they share one core when pinned)."""
+    wall = time.monotonic() - t0
+    cpu, server1 = time.process_time() - mark[0], servers_cpu_seconds(spec)
+    server0 = mark[1]
+    return {
+        "wall_seconds": round(wall, 2),
+        "client_cpu_share": round(cpu / wall, 2) if wall > 0 else None,
+        "server_cpu_share": (
+            round((server1 - server0) / wall, 2)
+            if server0 is not None and server1 is not None and wall > 0
+            else None
+        ),
+    }
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """The nearest-rank percentile ``q`` (0-100) of ``values``, None for none."""
     if not values:

@@ -21,15 +21,22 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 POLL = 1
+#: The one statement per vote (the daphne floor, ``daphne_floor.py``, runs the same).
+INSERT = "INSERT INTO raw_vote (poll, member, option) VALUES (%s, %s, %s)"
 
 
-async def main(port: int, database: str) -> None:
+def reset_table(database: str) -> None:
+    """``raw_vote``, made if missing and emptied (before a server of either baseline starts)."""
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS raw_vote (poll integer NOT NULL, member integer NOT NULL,"
             " option integer NOT NULL, UNIQUE (poll, member))"
         )
         conn.execute("TRUNCATE raw_vote")
+
+
+async def main(port: int, database: str) -> None:
+    reset_table(database)
     pool = AsyncConnectionPool(database, min_size=4, max_size=16, open=False)
     await pool.open()
 
@@ -40,8 +47,7 @@ async def main(port: int, database: str) -> None:
                 try:
                     async with pool.connection() as conn:
                         await conn.execute(
-                            "INSERT INTO raw_vote (poll, member, option) VALUES (%s, %s, %s)",
-                            (POLL, int(frame["member"]), int(frame["option"])),
+                            INSERT, (POLL, int(frame["member"]), int(frame["option"]))
                         )
                     await ws.send('{"type":"ack"}')
                 except psycopg.errors.UniqueViolation:

@@ -152,7 +152,7 @@ def test_the_connect_report_prints_the_ratio_to_a_lone_connect_and_to_raw() -> N
     assert "p99/lone 100 / 20.0 ms = 5.0x (target: all connected, none failed, <= 4x: MISSED)" in (
         text
     )
-    assert "p99 ours/raw 100 / 10 ms = 10.0x" in text
+    assert "p99 ours/raw 100 / 10.0 ms = 10.0x" in text
     assert "not measured: load client exited with 1" in text
 
 
