@@ -198,8 +198,9 @@ def _thread_page(
                 str(code): str(label) for code, label in Member.Affiliation.choices if code
             },
             "post_labels": selectors.post_labels(),
-            # The start of each post's reply link (the post's id follows), once per page.
-            "reply_link_prefix": (
+            # The start of each post's reply link (the post's id follows), once per page,
+            # escaped once here rather than by the template in every post.
+            "reply_link_prefix": selectors.escaped(
                 f"?page={page.number}&reply_to=" if page.number > 1 else "?reply_to="
             ),
         },
