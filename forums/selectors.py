@@ -250,8 +250,10 @@ def annotate_posts_for_viewer(
         )
     on_page = {p.pk for p in posts}
     edit_after = timezone.now() - timedelta(seconds=settings.POST_EDIT_WINDOW_SECONDS)
+    # Asked once: request.user is a lazy object, each attribute a proxied lookup.
+    viewer_pk = user.pk if user.is_authenticated else None
     for post in posts:
-        own = user.is_authenticated and post.author_id == user.pk
+        own = viewer_pk is not None and post.author_id == viewer_pk
         post.viewer_is_author = own
         alive = not post.is_deleted
         if not hasattr(post, "viewer_reacted"):

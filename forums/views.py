@@ -188,6 +188,9 @@ def _thread_page(
             "page_obj": page,
             "posts": selectors.posts_for_template(posts),
             "is_moderator": is_moderator,
+            # For the post template's report link: one question to the lazy request.user per
+            # page instead of one a post.
+            "signed_in": user.is_authenticated,
             "can_participate": can_participate,
             "can_post": can_post,
             "reply_form": reply_form,

@@ -128,6 +128,7 @@ def test_the_post_template_reads_a_post_for_template_as_it_reads_the_post(
         "can_participate": True,
         "can_post": True,
         "is_moderator": viewer is mo,
+        "signed_in": True,
         "user": viewer,
         "post_labels": selectors.post_labels(),
         "reply_link_prefix": "?reply_to=",
