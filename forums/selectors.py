@@ -6,6 +6,7 @@ cannot show a thread or post of a forum the user has no access to by forgetting 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,12 +24,13 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    Window,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -248,8 +250,10 @@ def annotate_posts_for_viewer(
         )
     on_page = {p.pk for p in posts}
     edit_after = timezone.now() - timedelta(seconds=settings.POST_EDIT_WINDOW_SECONDS)
+    # Asked once: request.user is a lazy object, each attribute a proxied lookup.
+    viewer_pk = user.pk if user.is_authenticated else None
     for post in posts:
-        own = user.is_authenticated and post.author_id == user.pk
+        own = viewer_pk is not None and post.author_id == viewer_pk
         post.viewer_is_author = own
         alive = not post.is_deleted
         if not hasattr(post, "viewer_reacted"):
@@ -307,14 +311,27 @@ def posts_for_template(posts: list[Post]) -> list[PostForTemplate]:
 _PK_SLOT = 987654321
 
 
+def escaped(text: str) -> SafeString:
+    """``text`` as the template's autoescaping writes it (``django.utils.html.escape``), marked
+    safe, so the template writes it as it is.
+
+    The post template's values are escaped here, once per distinct text where texts repeat (names,
+    labels, times), instead of by the template at each of about 20 outputs a post: an output that
+    is already safe skips ``conditional_escape``'s escaping, about 2 microseconds each. The page's
+    bytes do not change. For template values only: never pass the result on as plain text.
+    """
+    return SafeString(html.escape(text))
+
+
 def _url_maker(name: str) -> Any:
     """``pk -> url`` for the URL pattern ``name``: ONE ``reverse`` per page, then string formatting.
 
     A ``{% url %}`` per post and link cost the thread page about a fifth of its time. The result is
-    what ``reverse(name, args=[pk])`` gives (same script prefix, same language).
+    what ``reverse(name, args=[pk])`` gives (same script prefix, same language), escaped for the
+    template (:func:`escaped`).
     """
-    prefix, suffix = reverse(name, args=[_PK_SLOT]).split(str(_PK_SLOT))
-    return lambda pk: f"{prefix}{pk}{suffix}"
+    prefix, suffix = escaped(reverse(name, args=[_PK_SLOT])).split(str(_PK_SLOT))
+    return lambda pk: SafeString(f"{prefix}{pk}{suffix}")
 
 
 def post_labels() -> dict[str, str]:
@@ -323,8 +340,10 @@ def post_labels() -> dict[str, str]:
     The msgids are the template's own (``{% translate %}`` and ``{% blocktranslate %}``), so the
     catalogue needs nothing new. The texts that depend on the post (state notes, the reply line's
     "Deleted account" and "deleted post") are set per post by :func:`annotate_post_presentation`.
+    A text with nothing to escape is marked safe, so the template, which writes several of them
+    per post, skips escaping it; its JSON (``#post-labels``, for the live client) is the same.
     """
-    return {
+    texts = {
         "agree": gettext("Agree"),
         "reply": gettext("Reply"),
         "edit": gettext("Edit"),
@@ -337,6 +356,13 @@ def post_labels() -> dict[str, str]:
         "report": gettext("Report"),
         "moderate": gettext("Moderate"),
     }
+    return {key: _safe_if_plain(text) for key, text in texts.items()}
+
+
+def _safe_if_plain(text: str) -> str:
+    """``text`` marked safe if escaping would not change it, else ``text`` itself (the template
+    escapes it then): either way the template writes the same, and so does ``json_script``."""
+    return SafeString(text) if html.escape(text) == text else text
 
 
 PostPresenter = Callable[[list[Post], Callable[[str], Callable[[int], str]]], None]
@@ -354,19 +380,20 @@ def register_post_presenter(presenter: PostPresenter) -> None:
         _post_presenters.append(presenter)
 
 
-def _time_formatter() -> Callable[[datetime], tuple[str, str]]:
+def _time_formatter() -> Callable[[datetime], tuple[SafeString, SafeString]]:
     """``created_at -> (ISO 8601 in UTC, the post's time)`` as ``|utc|date:'c'`` and
-    ``|post_time`` (forums.timeformat) give them; the latter once per minute shown (its format
-    has no seconds, see ``forums.timeformat.SUPPORTED``)."""
+    ``|post_time`` (forums.timeformat) give them, escaped (:func:`escaped`); the latter once per
+    minute shown (its format has no seconds, see ``forums.timeformat.SUPPORTED``)."""
     post_format = post_time_format()
-    shown: dict[datetime, str] = {}
+    shown: dict[datetime, SafeString] = {}
 
-    def times(value: datetime) -> tuple[str, str]:
+    def times(value: datetime) -> tuple[SafeString, SafeString]:
         local = timezone.localtime(value)
         key = local.replace(second=0, microsecond=0)
         if key not in shown:
-            shown[key] = date_format(local, post_format)
-        return value.astimezone(UTC).isoformat(), shown[key]
+            shown[key] = escaped(date_format(local, post_format))
+        # Digits, "-", ":", "+", "T" and ".": nothing to escape.
+        return SafeString(value.astimezone(UTC).isoformat()), shown[key]
 
     return times
 
@@ -385,6 +412,9 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     ``reply_to_author``, ``reply_to_lang`` and ``reply_to_quote``; then what registered presenters
     add.
 
+    Every text is escaped for the template (:func:`escaped`, a ``SafeString``): a registered
+    presenter that builds on ``author_name`` must escape its own texts likewise.
+
     Precondition: ``posts`` were fetched with ``select_related("author")``; call in the language
     and time zone of the page (the texts are translated and the times converted here).
     """
@@ -392,75 +422,96 @@ def annotate_post_presentation(posts: list[Post]) -> list[Post]:
     edit_url = _url_maker("forums:post_edit")
     delete_url = _url_maker("forums:post_delete")
     permalink = _url_maker("forums:post")
-    deleted_account = gettext("Deleted account")
-    reply_to = gettext("Reply to %(name)s")
-    agree_with = gettext("Agree with the post by %(name)s")
-    deleted_post = gettext("deleted post")
+    deleted_account = escaped(gettext("Deleted account"))
+    reply_to = escaped(gettext("Reply to %(name)s"))
+    agree_with = escaped(gettext("Agree with the post by %(name)s"))
+    deleted_post = escaped(gettext("deleted post"))
     state_notes = {
-        Post.State.HELD: gettext(
-            "Waiting for a moderator: only its author and the moderators can see this post."
+        Post.State.HELD: escaped(
+            gettext(
+                "Waiting for a moderator: only its author and the moderators can see this post."
+            )
         ),
-        Post.State.HIDDEN: gettext(
-            "Hidden by the moderators: only its author and the moderators can see this post."
+        Post.State.HIDDEN: escaped(
+            gettext(
+                "Hidden by the moderators: only its author and the moderators can see this post."
+            )
         ),
-        Post.State.REJECTED: gettext(
-            "Rejected by the moderators: only its author and the moderators can see this post."
+        Post.State.REJECTED: escaped(
+            gettext(
+                "Rejected by the moderators: only its author and the moderators can see this post."
+            )
         ),
     }
     language = get_language()
     times = _time_formatter()
-    totals: dict[int, str] = {}
+    totals: dict[int, SafeString] = {}
+    # Escaped once per author (a page shows few): display name and badge.
+    people: dict[int, tuple[SafeString, SafeString]] = {}
+    languages: dict[str, SafeString] = {}
+
+    def person(member: Member) -> tuple[SafeString, SafeString]:
+        if member.pk not in people:
+            people[member.pk] = (escaped(member.display_name), escaped(member.badge))
+        return people[member.pk]
+
+    def lang(code: str) -> SafeString:
+        if code not in languages:
+            languages[code] = escaped(code)
+        return languages[code]
+
     for post in posts:
         pk = post.pk
         # Numbers the template writes, as text: an int output goes through number formatting
-        # (formats.localize) every time, about 8 times a post.
-        post.ref = str(pk)
-        post.seq_text = str(post.seq)
+        # (formats.localize) every time, about 8 times a post. Digits need no escaping.
+        post.ref = SafeString(pk)
+        post.seq_text = SafeString(post.seq)
         post.agree_url = agree_url(pk)
         post.edit_url = edit_url(pk)
         post.delete_url = delete_url(pk)
         post.reply_to_url = permalink(post.reply_to_id) if post.reply_to_id else ""
-        name = post.author.display_name if post.author_id and post.author else ""
+        name, badge = person(post.author) if post.author_id and post.author else ("", "")
         post.author_name = name or deleted_account
-        post.agree_label = agree_with % {"name": post.author_name}
-        post.reply_label = reply_to % {"name": post.author_name}
+        post.agree_label = SafeString(agree_with % {"name": post.author_name})
+        post.reply_label = SafeString(reply_to % {"name": post.author_name})
         count = post.reaction_count or 0
-        post.reaction_count_text = str(count)
+        post.reaction_count_text = SafeString(count)
         if count not in totals:
-            totals[count] = ngettext("%(counter)s agreement", "%(counter)s agreements", count) % {
-                "counter": localize(count)
-            }
+            totals[count] = escaped(
+                ngettext("%(counter)s agreement", "%(counter)s agreements", count)
+                % {"counter": localize(count)}
+            )
         post.agree_total_label = totals[count]
         post.created_iso, post.created_display = times(post.created_at)
-        post.author_badge = post.author.badge if post.author_id and post.author else ""
+        post.author_badge = badge
         alive = not post.is_deleted
         sees = getattr(post, "viewer_sees_text", True)
         post.state_note = state_notes.get(post.state, "")
         post.state_note_shown = post.state != Post.State.PUBLISHED and alive and bool(sees)
         post.shows_moderation_note = post.state in (Post.State.HIDDEN, Post.State.REJECTED)
         shown = alive and sees
-        post.body_lang = post.language if post.language != language and shown else ""
+        post.body_lang = lang(post.language) if post.language != language and shown else ""
         # Sanitised once, on write (deliberation.markup): marked safe here, not per post by |safe.
         post.shown_body_html = mark_safe(post.body_html) if shown else ""  # noqa: S308
         post.reply_link_hidden = not alive or sees is False
         parent = post.reply_to if post.reply_to_id else None
         if parent is None:
             post.reply_to_href = post.reply_to_author = post.reply_to_lang = ""
-            post.reply_to_quote = getattr(post, "reply_excerpt", "")
+            post.reply_to_quote = escaped(getattr(post, "reply_excerpt", ""))
         else:
             post.reply_to_href = (
-                f"#post-{post.reply_to_id}"
+                SafeString(f"#post-{post.reply_to_id}")
                 if getattr(post, "reply_on_page", False)
                 else post.reply_to_url
             )
-            post.reply_to_author = parent.author.display_name if parent.author else deleted_account
+            post.reply_to_author = person(parent.author)[0] if parent.author else deleted_account
             post.reply_to_lang = (
-                parent.language
+                lang(parent.language)
                 if parent.language and parent.language != language and not parent.is_deleted
                 else ""
             )
             post.reply_to_quote = (
-                deleted_post if parent.is_deleted else getattr(post, "reply_excerpt", "")
+                deleted_post if parent.is_deleted else escaped(getattr(post, "reply_excerpt", ""))
             )
     for presenter in _post_presenters:
         presenter(posts, _url_maker)
@@ -493,10 +544,22 @@ def thread_posts(*, user: User, thread: Thread, is_moderator: bool) -> QuerySet[
     )
 
 
+def _row_count(posts: QuerySet[Post]) -> Subquery:
+    """``(SELECT COUNT(*) FROM ... WHERE <the filter of posts>)``: uncorrelated, so the database
+    counts once per query (an index count), whatever the rows selected around it.
+
+    Not ``COUNT(*) OVER ()``: a window over the filtered rows made SQLite build every row of the
+    thread (its joins and per-row subqueries too) before the ``LIMIT``: 6.8 ms of the 1,000-post
+    thread's first page against 0.8 ms this way (PostgreSQL also materialises a window).
+    """
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    return Subquery(posts.order_by().annotate(rows=count).values("rows"))
+
+
 def thread_post_page(posts: QuerySet[Post], page_param: Any) -> Page:
     """One page of ``posts`` (from :func:`thread_posts`) in ONE query where possible.
 
-    The total for the page links comes with the rows (``COUNT(*) OVER ()``), so a page costs a
+    The total for the page links comes with the rows (:func:`_row_count`), so a page costs a
     single query instead of a count plus a slice. ``"last"``, an out-of-range number or an empty
     thread fall back to Django's paginator (count, then slice).
     """
@@ -507,7 +570,7 @@ def thread_post_page(posts: QuerySet[Post], page_param: Any) -> Page:
         number = 0 if page_param == "last" else 1
     if number >= 1:
         start = (number - 1) * POSTS_PER_PAGE
-        rows = list(posts.annotate(page_total=Window(Count("pk")))[start : start + POSTS_PER_PAGE])
+        rows = list(posts.annotate(page_total=_row_count(posts))[start : start + POSTS_PER_PAGE])
         if rows:
             paginator.__dict__["count"] = rows[0].page_total  # seeds the cached_property
             return Page(rows, number, paginator)

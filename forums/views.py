@@ -188,6 +188,9 @@ def _thread_page(
             "page_obj": page,
             "posts": selectors.posts_for_template(posts),
             "is_moderator": is_moderator,
+            # For the post template's report link: one question to the lazy request.user per
+            # page instead of one a post.
+            "signed_in": user.is_authenticated,
             "can_participate": can_participate,
             "can_post": can_post,
             "reply_form": reply_form,
@@ -198,8 +201,9 @@ def _thread_page(
                 str(code): str(label) for code, label in Member.Affiliation.choices if code
             },
             "post_labels": selectors.post_labels(),
-            # The start of each post's reply link (the post's id follows), once per page.
-            "reply_link_prefix": (
+            # The start of each post's reply link (the post's id follows), once per page,
+            # escaped once here rather than by the template in every post.
+            "reply_link_prefix": selectors.escaped(
                 f"?page={page.number}&reply_to=" if page.number > 1 else "?reply_to="
             ),
         },

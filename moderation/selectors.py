@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from deliberation.models import Member
 from forums.models import Forum, ForumGroupObjectPermission, ForumUserObjectPermission, Post
 from forums.permissions import MODERATE, can_moderate, checker_for
+from forums.selectors import escaped
 from moderation import permissions
 from moderation.models import SEVERITY, Appeal, Case, ModerationAction, PostNote, Reason
 
@@ -277,12 +279,13 @@ def present_post_links(posts: list[Post], url_maker: Any) -> None:
     Registered with ``forums.selectors.register_post_presenter``: sets ``report_shown``,
     ``report_url``, ``report_label``, ``moderate_url`` and ``moderate_label`` (the template
     decides which show).
-    Precondition: ``forums.selectors.annotate_post_presentation`` set ``author_name``.
+    Precondition: ``forums.selectors.annotate_post_presentation`` set ``author_name`` (escaped
+    for the template, as the labels here are: ``forums.selectors.escaped``).
     """
     report_url = url_maker("moderation:report")
     moderate_url = url_maker("moderation:post")
-    report_label = gettext("Report the post by %(name)s")
-    moderate_label = gettext("Moderate the post by %(name)s")
+    report_label = escaped(gettext("Report the post by %(name)s"))
+    moderate_label = escaped(gettext("Moderate the post by %(name)s"))
     for post in posts:
         # Report: for signed-in members (the template asks), not on their own posts
         # (``viewer_is_author`` from forums.selectors.annotate_posts_for_viewer), only on
@@ -294,5 +297,5 @@ def present_post_links(posts: list[Post], url_maker: Any) -> None:
         )
         post.report_url = report_url(post.pk)
         post.moderate_url = moderate_url(post.pk)
-        post.report_label = report_label % {"name": post.author_name}
-        post.moderate_label = moderate_label % {"name": post.author_name}
+        post.report_label = SafeString(report_label % {"name": post.author_name})
+        post.moderate_label = SafeString(moderate_label % {"name": post.author_name})

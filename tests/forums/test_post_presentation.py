@@ -8,6 +8,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from deliberation.models import Member
 from forums import selectors, services
 from forums.models import Post
 from tests.factories import make_post, make_thread
@@ -45,8 +46,16 @@ ATTRIBUTES = Template(
 )
 
 
+#: A display name with every character HTML escaping changes.
+MARKUP_NAME = 'Anna "A&B" <O\'Neil>'
+
+
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_presented_urls_texts_and_times_equal_what_the_tags_give(alice, bob, mo, language):
+    # The texts come escaped for the template (selectors.escaped): a name with markup characters
+    # shows that they are escaped once, as the tags escaped them, not twice.
+    Member.objects.filter(pk=bob.pk).update(display_name=MARKUP_NAME)
+    bob.refresh_from_db()
     thread = make_thread(author=bob)
     parent = make_post(thread, author=bob, body="Wer prüft die Mieten?")
     make_post(thread, author=alice, body="Die Bezirke.", reply_to_id=parent.pk)
@@ -70,6 +79,7 @@ def test_presented_urls_texts_and_times_equal_what_the_tags_give(alice, bob, mo,
         "Gelöschter Zugang" if language == "de" else "Deleted account"
     )
     assert by_pk[parent.pk].agree_total_label.startswith("2 ")
+    assert by_pk[parent.pk].author_name == "Anna &quot;A&amp;B&quot; &lt;O&#x27;Neil&gt;"
     assert all(p.reply_to_url == "" for p in posts if not p.reply_to_id)
     assert any(p.reply_to_url.startswith("/") for p in posts)
 
@@ -118,6 +128,7 @@ def test_the_post_template_reads_a_post_for_template_as_it_reads_the_post(
         "can_participate": True,
         "can_post": True,
         "is_moderator": viewer is mo,
+        "signed_in": True,
         "user": viewer,
         "post_labels": selectors.post_labels(),
         "reply_link_prefix": "?reply_to=",
@@ -138,3 +149,25 @@ def test_the_post_template_reads_a_post_for_template_as_it_reads_the_post(
     assert 'class="post-reply-to-link"' in page and 'data-count="1"' in page
     assert ('class="post-edit" href=' in page) is (viewer is alice)  # her own posts
     assert "post-moderation-note" in page
+
+
+def test_texts_with_markup_characters_are_escaped_once_on_the_thread_page(client, alice, bob):
+    """Names, excerpts, labels and the reply link's query are escaped once (in Python, for speed;
+    the template then writes them as they are): never raw, never twice."""
+    Member.objects.filter(pk=bob.pk).update(display_name=MARKUP_NAME, affiliation="initiative")
+    bob.refresh_from_db()
+    thread = make_thread(author=bob, body="Erster & <b>bester</b> 'Beitrag'")
+    first = thread.posts.get()
+    make_post(thread, author=alice, body="Antwort", reply_to_id=first.pk)
+    for n in range(60):  # a second page, whose reply links carry "?page=2&reply_to="
+        make_post(thread, body=f"B{n}")  # by staff, whom no rate limit slows
+    client.force_login(alice)
+    page = client.get(thread.get_absolute_url()).content.decode()
+    name = "Anna &quot;A&amp;B&quot; &lt;O&#x27;Neil&gt;"
+    assert f'<span class="post-author">{name}</span>' in page
+    assert f'<span class="post-reply-to-author">{name}</span>' in page
+    assert f'aria-label="{name} antworten"' in page  # "Reply to %(name)s" in German
+    assert "Erster &amp; bester &#x27;Beitrag&#x27;" in page  # the reply line's excerpt
+    assert MARKUP_NAME not in page and "&amp;amp;" not in page and "&amp;quot;" not in page
+    second = client.get(thread.get_absolute_url() + "?page=2").content.decode()
+    assert 'href="?page=2&amp;reply_to=' in second and "&amp;amp;" not in second
