@@ -29,6 +29,7 @@ from consultations.conferences.polls import events as poll_events
 from consultations.conferences.polls import selectors as poll_selectors
 from consultations.conferences.polls import services as poll_services
 from consultations.conferences.polls.models import Poll
+from deliberation import clock
 from deliberation.frames import REF_INT_MAX, FrameError
 from deliberation.replay import payloads_after
 from deliberation.stream_consumer import PROTOCOL_FRAMES, Outcome, StreamConsumer, int_field
@@ -112,6 +113,10 @@ class ConferenceConsumer(StreamConsumer):
 
     def hello_extras(self, stream: Conference, info: dict[str, Any]) -> dict[str, Any]:
         return {
+            # The server's clock now: the client's one offset for this connection, so that a
+            # countdown (the speaker's time) runs from started_at against the server's time,
+            # whenever the event that carried started_at was made or arrives (a replay).
+            "now": clock.now().isoformat(),
             "phase": stream.phase,
             "current_item": events.agenda_item_payload(stream.current_item),
             "can_chair": info["can_chair"],

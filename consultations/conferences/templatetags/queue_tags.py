@@ -25,3 +25,16 @@ def minutes(seconds: Any) -> str:
     except (TypeError, ValueError):
         return "0:00"
     return f"{total // 60}:{total % 60:02d}"
+
+
+@register.filter
+def countdown(seconds: Any) -> str:
+    """Seconds left as m:ss, over time as −m:ss (as queue.js shows it); empty for None."""
+    if seconds is None or seconds == "":
+        return ""
+    try:
+        value = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    text = minutes(abs(value))
+    return f"\u2212{text}" if value < 0 else text
