@@ -166,6 +166,7 @@ def test_a_closed_named_poll_lists_per_option_who_chose_it_sorted_with_the_count
     assert voter_boxes(page.text) == [
         [("Ja: 2 Namen", ["Bob", "zoe"]), ("Nein: 1 Name", ["Alice"]), ("Enthaltung: 0 Namen", [])]
     ]
+    assert "Deine Wahl: Nein</p>" in page.text  # her own choice, without a stray "; " after it
 
 
 def test_the_conference_page_and_the_list_by_item_name_the_voters_too(

@@ -104,6 +104,11 @@ class PollView:
         return sum(option.hall_count for option in self.options)
 
     @property
+    def my_choice_labels(self) -> list[str]:
+        """The labels of the reader's own choices, in the options' order."""
+        return [option.display_label for option in self.options if option.pk in self.my_choices]
+
+    @property
     def named_results(self) -> list[tuple[PollOption, list[str]]]:
         """(option, the names of those who chose it) in the options' order; [] if not shown."""
         if self.voters is None:
