@@ -8,6 +8,11 @@ and its hello (phase, current item, whether the reader chairs). Beyond the proto
 and ``resync`` it takes one frame, ``poll.vote``: a member already connected votes without a
 second HTTP request, through the same service as the vote form (``polls.services.poll_vote``).
 Every other action is an HTML form posting to a view.
+
+Its privileged audience is the party's members (signed in, not guests): they receive a closed
+named poll's events with who chose what (``polls.events.with_voters``); guests and visitors who
+may read the conference receive the public snapshot. The outbox keeps only the public one; a
+replay adds the names for a member, read from the database as they are now.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from django.utils.translation import gettext as _
 
 from consultations.conferences import events, live, permissions
 from consultations.conferences.models import Conference, ConferenceEvent
+from consultations.conferences.polls import events as poll_events
+from consultations.conferences.polls import selectors as poll_selectors
 from consultations.conferences.polls import services as poll_services
 from consultations.conferences.polls.models import Poll
+from deliberation import clock
 from deliberation.frames import REF_INT_MAX, FrameError
 from deliberation.replay import payloads_after
 from deliberation.stream_consumer import PROTOCOL_FRAMES, Outcome, StreamConsumer, int_field
@@ -44,6 +52,37 @@ def _option_ids(frame: dict[str, Any]) -> list[int]:
     return value
 
 
+#: Poll events whose snapshot carries the results (a closed poll's among them).
+_POLL_SNAPSHOTS = frozenset({"poll.closed", "poll.hall_count"})
+
+
+def _names_voters(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is a closed named poll's snapshot (its members' variant names)."""
+    poll = payload.get("poll")
+    return (
+        payload.get("type") in _POLL_SNAPSHOTS
+        and isinstance(poll, dict)
+        and poll.get("status") == Poll.Status.CLOSED
+        and poll.get("secret") is False
+    )
+
+
+def _with_voters(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The members' variant of replayed events: a closed named poll's snapshot with who chose
+    what (two queries for all such polls; ``voters_of`` asks the database again that each is
+    named and closed now)."""
+    ids = {p["poll"]["id"] for p in payloads if _names_voters(p)}
+    if not ids:
+        return payloads
+    voters = poll_selectors.voters_of(list(Poll.objects.filter(pk__in=ids)))
+    return [
+        {**p, "poll": poll_events.with_voters(p["poll"], voters[p["poll"]["id"]])}
+        if _names_voters(p) and p["poll"]["id"] in voters
+        else p
+        for p in payloads
+    ]
+
+
 class ConferenceConsumer(StreamConsumer):
     """``ws/conferences/<conference_id>/``: a conference's live events."""
 
@@ -62,6 +101,10 @@ class ConferenceConsumer(StreamConsumer):
     def access(self, user: Any, pk: int) -> Conference:
         return permissions.access_conference_stream(user, pk)
 
+    def privileged(self, user: Any, stream: Conference) -> bool:
+        # Who may see a closed named poll's voters: the party's members, never guests.
+        return poll_selectors.may_see_voters(user)
+
     def head(self, pk: int) -> Conference | None:
         return Conference.objects.select_related("current_item").filter(pk=pk).first()
 
@@ -70,6 +113,10 @@ class ConferenceConsumer(StreamConsumer):
 
     def hello_extras(self, stream: Conference, info: dict[str, Any]) -> dict[str, Any]:
         return {
+            # The server's clock now: the client's one offset for this connection, so that a
+            # countdown (the speaker's time) runs from started_at against the server's time,
+            # whenever the event that carried started_at was made or arrives (a replay).
+            "now": clock.now().isoformat(),
             "phase": stream.phase,
             "current_item": events.agenda_item_payload(stream.current_item),
             "can_chair": info["can_chair"],
@@ -81,13 +128,18 @@ class ConferenceConsumer(StreamConsumer):
     def replay_events(
         self, stream: Conference, after: int, user: Any, moderator: bool | None
     ) -> list[dict[str, Any]]:
-        return payloads_after(
+        payloads = payloads_after(
             ConferenceEvent,
             stream_field="conference",
             stream_pk=stream.pk,
             after=after,
             limit=self.replay_limit,
         )
+        if moderator is None:
+            moderator = self.privileged(user, stream)
+        if moderator:
+            payloads = _with_voters(payloads)
+        return payloads
 
     def lost_access_message(self) -> str:
         return _("You no longer have access to this conference.")

@@ -29,11 +29,23 @@ def record(conference: Conference, event: dict[str, Any]) -> dict[str, Any]:
     return record_event(conference, event, outbox=ConferenceEvent, stream_field="conference")
 
 
-def broadcast(conference: Conference, event: dict[str, Any]) -> None:
-    broadcast_on_commit(group_name(KIND, conference.pk), event)
+def broadcast(
+    conference: Conference, event: dict[str, Any], *, members_event: dict[str, Any] | None = None
+) -> None:
+    """``members_event``: what the party's members receive instead of ``event`` (the stream's
+    privileged audience, ``ConferenceConsumer.privileged``), where they may see more."""
+    broadcast_on_commit(group_name(KIND, conference.pk), event, moderator_event=members_event)
 
 
-def record_and_broadcast(conference: Conference, event: dict[str, Any]) -> dict[str, Any]:
+def record_and_broadcast(
+    conference: Conference, event: dict[str, Any], *, members_event: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Record ``event`` (the public variant: what the outbox keeps and replays to everyone) and
+    broadcast it; ``members_event``, if given, is the members' variant of the same event (it gets
+    the same seq). Replays rebuild the members' variant from the database (the consumer)."""
     full = record(conference, event)
-    broadcast(conference, full)
+    members_full = None
+    if members_event is not None:
+        members_full = {**members_event, "seq": full["seq"], "conference": conference.pk}
+    broadcast(conference, full, members_event=members_full)
     return full

@@ -12,7 +12,11 @@ and process (:mod:`consultations.conferences.polls.turnout`); clients keep the n
 live results it also carries the counts. Every seq'd poll event and the page carry the turnout
 too, so a reload or a resync converges even if a turnout frame was lost.
 
-Nothing here links a member to a choice, and nothing names who voted.
+The public snapshot links no member to a choice and names nobody. Only a named poll, once
+closed, is also sent in a second variant (:func:`with_voters`: each option's ``voters``, the
+display names of those who chose it online) to the conference's members of the party (the
+stream's privileged audience, ``ConferenceConsumer.privileged``); guests and visitors get the
+public one. A secret poll has no such variant: no table knows its voters' choices.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ from consultations.conferences.polls.models import Poll, PollOption
 def results_shown(poll: Poll) -> bool:
     """Whether the counts are public now: once closed, or throughout if the poll says so."""
     return poll.status == Poll.Status.CLOSED or poll.live_results
+
+
+def names_shown(poll: Poll) -> bool:
+    """Whether ``poll``'s voters are named now: a named (not secret) poll, once it is closed.
+    Never while it is open, not even to the chair."""
+    return not poll.secret and poll.status == Poll.Status.CLOSED
 
 
 def option_payload(option: PollOption, *, shown: bool) -> dict[str, Any]:
@@ -61,6 +71,17 @@ def poll_snapshot(poll: Poll, options: list[PollOption], eligible: int) -> dict[
         "hall_counted": poll.hall_counted,
         "turnout": turnout_payload(poll, eligible),
         "options": [option_payload(option, shown=shown) for option in options],
+    }
+
+
+def with_voters(snapshot: dict[str, Any], voters: dict[int, list[str]]) -> dict[str, Any]:
+    """A closed named poll's ``snapshot`` with each option's ``voters`` (sorted display names,
+    ``[]`` for nobody): what the party's members see instead of the public snapshot. A copy."""
+    return {
+        **snapshot,
+        "options": [
+            {**option, "voters": voters.get(option["id"], [])} for option in snapshot["options"]
+        ],
     }
 
 

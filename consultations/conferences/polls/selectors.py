@@ -1,4 +1,9 @@
-"""Reads of polls for pages and events. Nothing here names who chose what in a secret poll."""
+"""Reads of polls for pages and events. Nothing here names who chose what in a secret poll.
+
+Who chose what in a named poll (:func:`voters_of`) is read only once the poll is closed, and
+shown only to members of the party (:func:`may_see_voters`): never while it is open (not even
+to the chair), never to guests or visitors, never for a secret poll (no table holds it).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from consultations.conferences.models import AgendaItem, Conference, Registratio
 from consultations.conferences.permissions import can_chair, is_registered
 from consultations.conferences.polls import events
 from consultations.conferences.polls.models import Ballot, NamedChoice, Poll, PollOption
+from forums.permissions import is_party_member
+
+#: Per poll, per option: the display names of those who chose it online, sorted by name.
+Voters = dict[int, dict[int, list[str]]]
 
 
 def eligible_count(poll: Poll) -> int:
@@ -34,6 +43,42 @@ def snapshot(poll: Poll, *, eligible: int | None = None) -> dict[str, Any]:
     return events.poll_snapshot(poll, options_of(poll), eligible)
 
 
+def may_see_voters(user: Any) -> bool:
+    """Whether ``user`` is shown who voted how in a closed named poll: members of the party
+    only (an active account that is not a guest). Guests and visitors who may read a
+    conference see the counts, never the names."""
+    return is_party_member(user)
+
+
+def _by_name(name: str) -> tuple[str, str]:
+    return (name.casefold(), name)
+
+
+def voters_of(polls: list[Poll]) -> Voters:
+    """Who chose each option of those ``polls`` that name their voters now (``events.names_shown``):
+    one query for all of them, none when there is no such poll. An option nobody chose online
+    has no entry (read it with ``.get(option, [])``). The query itself asks again that the poll
+    is named and closed, so a caller's stale row cannot reveal an open or secret poll.
+
+    Call only for a reader who :func:`may_see_voters`.
+    """
+    named = [poll for poll in polls if events.names_shown(poll)]
+    if not named:
+        return {}
+    voters: Voters = {poll.pk: {} for poll in named}
+    rows = NamedChoice.objects.filter(
+        ballot__poll_id__in=[poll.pk for poll in named],
+        ballot__poll__secret=False,
+        ballot__poll__status=Poll.Status.CLOSED,
+    ).values_list("ballot__poll_id", "option_id", "ballot__member__display_name")
+    for poll_id, option_id, name in rows:
+        voters[poll_id].setdefault(option_id, []).append(name)
+    for options in voters.values():
+        for names in options.values():
+            names.sort(key=_by_name)
+    return voters
+
+
 @dataclass
 class PollView:
     """A poll as one reader sees it."""
@@ -47,6 +92,8 @@ class PollView:
     chair: bool
     #: The reader's own choices in a named poll (empty for a secret one: nobody knows them).
     my_choices: set[int] = field(default_factory=set)
+    #: Per option, who chose it (a closed named poll, for a member of the party); else None.
+    voters: dict[int, list[str]] | None = None
 
     @property
     def online_total(self) -> int:
@@ -56,6 +103,18 @@ class PollView:
     def hall_total(self) -> int:
         return sum(option.hall_count for option in self.options)
 
+    @property
+    def my_choice_labels(self) -> list[str]:
+        """The labels of the reader's own choices, in the options' order."""
+        return [option.display_label for option in self.options if option.pk in self.my_choices]
+
+    @property
+    def named_results(self) -> list[tuple[PollOption, list[str]]]:
+        """(option, the names of those who chose it) in the options' order; [] if not shown."""
+        if self.voters is None:
+            return []
+        return [(option, self.voters.get(option.pk, [])) for option in self.options]
+
 
 def _polls(queryset: Any) -> Any:
     return queryset.select_related("item").prefetch_related(
@@ -64,7 +123,8 @@ def _polls(queryset: Any) -> Any:
 
 
 def poll_views(user: Any, conference: Conference, polls: list[Poll]) -> list[PollView]:
-    """Decorate ``polls`` for ``user``: a fixed number of queries whatever their number."""
+    """Decorate ``polls`` for ``user``: a fixed number of queries whatever their number (the
+    names of a closed named poll's voters: one query for all of them)."""
     if not polls:
         return []
     chair = can_chair(user, conference)
@@ -83,6 +143,7 @@ def poll_views(user: Any, conference: Conference, polls: list[Poll]) -> list[Pol
                 ballot__poll_id__in=open_ids, ballot__member=user
             ).values_list("ballot__poll_id", "option_id"):
                 mine.setdefault(poll_id, set()).add(option_id)
+    voters = voters_of(polls) if may_see_voters(user) else {}
     return [
         PollView(
             poll=poll,
@@ -93,6 +154,7 @@ def poll_views(user: Any, conference: Conference, polls: list[Poll]) -> list[Pol
             voted=poll.pk in voted,
             chair=chair,
             my_choices=mine.get(poll.pk, set()),
+            voters=voters.get(poll.pk),
         )
         for poll in polls
     ]

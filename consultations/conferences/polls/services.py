@@ -14,7 +14,8 @@ frame after commit (:mod:`.turnout`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import F
@@ -214,9 +215,24 @@ def _insert_ballot(poll_pk: int, member_pk: int) -> int | None:
     return None if row is None else row[0]
 
 
+def _record_poll_event(
+    conference: Conference, poll: Poll, build: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Record and broadcast ``build(snapshot)``; for a closed named poll also its members'
+    variant, which names who chose what (``events.with_voters``). Inside atomic, conference
+    locked, ``poll`` as now written."""
+    public = selectors.snapshot(poll)
+    members_event = None
+    if events.names_shown(poll):
+        voters = selectors.voters_of([poll]).get(poll.pk, {})
+        members_event = build(events.with_voters(public, voters))
+    live.record_and_broadcast(conference, build(public), members_event=members_event)
+
+
 def poll_close(*, actor: Member, poll: Poll) -> Poll:
     """The chair closes the poll; everyone receives the full results (``poll.closed``), kept
-    with the item. The number registered is frozen as the poll's electorate."""
+    with the item; for a named poll the party's members also who chose what. The number
+    registered is frozen as the poll's electorate."""
     conference = poll.conference
     _require_chair(actor, conference)
     with transaction.atomic():
@@ -228,7 +244,7 @@ def poll_close(*, actor: Member, poll: Poll) -> Poll:
         locked.closed_at = clock.now()
         locked.eligible_count = Registration.objects.filter(conference=conference).count()
         locked.save(update_fields=["status", "closed_at", "eligible_count"])
-        live.record_and_broadcast(locked_conference, events.poll_closed(selectors.snapshot(locked)))
+        _record_poll_event(locked_conference, locked, events.poll_closed)
     turnout.coalescer.forget(locked.pk)
     return locked
 
@@ -251,7 +267,5 @@ def poll_hall_count(*, actor: Member, poll: Poll, counts: dict[int, int]) -> Pol
         PollOption.objects.bulk_update(list(options.values()), ["hall_count"])
         locked.hall_counted = True
         locked.save(update_fields=["hall_counted"])
-        live.record_and_broadcast(
-            locked_conference, events.poll_hall_count(selectors.snapshot(locked))
-        )
+        _record_poll_event(locked_conference, locked, events.poll_hall_count)
     return locked

@@ -18,4 +18,7 @@ def queue_changed(item: AgendaItem, *, state: QueueState | None = None) -> dict[
 
     ``state``: the queue as it now is, where the writer already knows it (else it is read).
     """
-    return {"type": "queue.changed", "item": item.pk, "queue": queue_snapshot(item, state=state)}
+    # No "now" in it: the event is stored and replayed (see queue_snapshot); clients keep time
+    # by the stream's hello.
+    snapshot = queue_snapshot(item, state=state, with_now=False)
+    return {"type": "queue.changed", "item": item.pk, "queue": snapshot}

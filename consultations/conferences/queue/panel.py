@@ -48,6 +48,8 @@ def panel_context(request: HttpRequest, conference: Conference) -> dict[str, Any
         snapshot=snapshot,
         main_speaker=main,
         current=current,
+        # The countdown's text before (or without) queue.js: the time left now, not the full.
+        time_left=selectors.time_left(state.current),
         interrupting=current if current and current["kind"] == "interposition" else None,
         waiting_interpositions=[e for e in snapshot["entries"] if e["kind"] == "interposition"],
         entries=[e for e in snapshot["entries"] if e["kind"] != "interposition"],

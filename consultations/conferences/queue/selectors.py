@@ -13,6 +13,7 @@ It carries nothing that not everyone at the conference may see (display names, k
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -365,8 +366,17 @@ def entry_payload(
     }
 
 
-def queue_snapshot(item: AgendaItem, *, state: QueueState | None = None) -> dict[str, Any]:
-    """The complete public state of ``item``'s queue (JSON-ready), as ``queue.changed`` has it."""
+def queue_snapshot(
+    item: AgendaItem, *, state: QueueState | None = None, with_now: bool = True
+) -> dict[str, Any]:
+    """The complete public state of ``item``'s queue (JSON-ready), as ``queue.changed`` has it.
+
+    ``with_now``: add ``now``, the server's clock at this read, for a reader that gets the
+    snapshot at once (the page, the snapshot URL) and keeps its countdown against the server's
+    time. Not for an event: an event is stored and replayed, and a ``now`` read when it was made
+    would be stale whenever it is read later (the countdown would start again from the full
+    time); a live client takes the server's time from the stream's ``hello`` instead.
+    """
     state = state or queue_state(item)
     # Everyone shown is waiting or speaking on ``item`` (in the database too: the write that
     # derived ``state`` has been made), so their totals are all that is read.
@@ -374,7 +384,7 @@ def queue_snapshot(item: AgendaItem, *, state: QueueState | None = None) -> dict
     lanes = {lane.key: lane for lane in state.lanes}
     # Whether the waiting are first-timers is judged against those who already spoke.
     current = state.current
-    return {
+    snapshot: dict[str, Any] = {
         "item": item.pk,
         "open": state.is_open,
         "first_time_priority": state.first_time_priority,
@@ -384,8 +394,19 @@ def queue_snapshot(item: AgendaItem, *, state: QueueState | None = None) -> dict
         "current": current.pk if current else None,
         "entries": [entry_payload(e, totals, state.spoken, lanes) for e in state.waiting],
         "default_seconds": item.speaking_seconds,
-        "now": clock.now().isoformat(),
     }
+    if with_now:
+        snapshot["now"] = clock.now().isoformat()
+    return snapshot
+
+
+def time_left(entry: Entry | None) -> int | None:
+    """Whole seconds ``entry`` (speaking) has left now by the server's clock (negative when over
+    time), or None when nobody speaks: what the countdown shows on a fresh page."""
+    if entry is None or entry.started_at is None or not entry.seconds:
+        return None
+    left = entry.seconds - (clock.now() - entry.started_at).total_seconds()
+    return math.ceil(left) if left > 0 else math.floor(left)  # as queue.js rounds
 
 
 def item_for_panel(conference: Conference) -> AgendaItem | None:

@@ -34,3 +34,16 @@ def name_slot(name: Any) -> SafeString:
     """A name (escaped) in the slot queue.js fills on live updates, for use inside a translated
     sentence: ``{% blocktranslate with name=e.name|name_slot %}Remove {{ name }} …``."""
     return format_html('<span data-slot="name">{}</span>', "" if name is None else name)
+
+
+@register.filter
+def countdown(seconds: Any) -> str:
+    """Seconds left as m:ss, over time as −m:ss (as queue.js shows it); empty for None."""
+    if seconds is None or seconds == "":
+        return ""
+    try:
+        value = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    text = minutes(abs(value))
+    return f"\u2212{text}" if value < 0 else text

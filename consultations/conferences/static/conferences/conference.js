@@ -21,6 +21,8 @@
  * conference.phase updates every .phase-badge and announces the phase. The connection's state is a status line
  * ("Live", "Connection lost. Reconnecting…") in #live-connection-area if the page has one, else
  * at the top of <main>. Mitmachen.conferenceStream is the socket's handle (send, connected).
+ * Mitmachen.serverClock.offset is the server's clock minus this browser's in ms, from the
+ * hello's "now" (once per connection): feature scripts keep time with Date.now() + offset.
  *
  * Mitmachen.conference.send(frame) -> Promise sends one of the conference's own frames
  * (poll.vote) with a fresh "id" and resolves with the server's ack or error frame for it; it
@@ -219,7 +221,13 @@
     path: "/ws/conferences/" + conferenceId + "/",
     after: Number(root.dataset.after) || 0,
     onEvent: dispatch,
-    onHello: function (hello) { phase = hello.phase || phase; },
+    onHello: function (hello) {
+      phase = hello.phase || phase;
+      // The server's clock against this browser's, once per connection: countdowns (queue.js)
+      // run from a start time the server gave, never from when an event happened to arrive.
+      var at = Date.parse(hello.now);
+      if (isFinite(at)) { Mitmachen.serverClock = { offset: at - Date.now() }; }
+    },
     onFrame: function (frame) {
       if ((frame.type === "ack" || frame.type === "error") && frame.ref in pending) {
         var waiting = pending[frame.ref];

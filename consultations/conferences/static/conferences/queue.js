@@ -6,7 +6,11 @@
  * - Registers Mitmachen.conferenceHandlers["queue.changed"] and ["agenda.current"] (conference.js
  *   dispatches the conference stream's events to them).
  * - The countdown is computed here from the speaker's started_at and seconds, against the server's
- *   clock (offset from the snapshot's "now"). The one speaking hears once when 30 s remain.
+ *   clock: this browser's clock plus one offset, taken from the stream's hello ("now", once per
+ *   connection; Mitmachen.serverClock, set by conference.js), and before any hello from a
+ *   snapshot read just now (the page's, or the snapshot URL's). Never from an event: an event is
+ *   stored and may be replayed or arrive late, so a time it carried would be stale and the
+ *   countdown would start again from the full time. The one speaking hears once when 30 s remain.
  * - The one called hears "Du hast das Wort" at once (main[data-me] against the entry's member),
  *   and sees the video link; everyone else hears who has the floor.
  * - The region's forms ([data-queue-form]) are sent with fetch; the answer is announced, a
@@ -17,7 +21,7 @@
   var M = (window.Mitmachen = window.Mitmachen || {});
   M.conferenceHandlers = M.conferenceHandlers || {};
 
-  var offset = 0; // server clock minus this browser's, in ms
+  var pageOffset = 0; // server clock minus this browser's, in ms, from a snapshot read just now
   var current = null; // the snapshot shown
   var timer = null;
   var said = {}; // what was announced once: "floor:<id>", "low:<id>", "who:<id>"
@@ -150,12 +154,23 @@
     }
   }
 
-  function render(snapshot) {
+  // Server clock minus this browser's, in ms: the connection's (hello) once there is one.
+  function offset() {
+    var clock = M.serverClock;
+    return clock && isFinite(clock.offset) ? clock.offset : pageOffset;
+  }
+
+  // fresh: the snapshot was read just now (the page, the snapshot URL), so its "now" is the
+  // server's time at about this moment; an event's snapshot is not (see the top).
+  function render(snapshot, fresh) {
     var root = region();
     if (!root || String(snapshot.item) !== root.getAttribute("data-queue-item")) return;
     var key = focusKey();
     current = snapshot;
-    if (snapshot.now) offset = Date.parse(snapshot.now) - Date.now();
+    if (fresh && snapshot.now) {
+      var at = Date.parse(snapshot.now);
+      if (isFinite(at)) pageOffset = at - Date.now();
+    }
 
     var open = root.querySelector("[data-queue-open]");
     if (open) {
@@ -244,7 +259,7 @@
     var started = clock.getAttribute("data-started");
     var seconds = Number(clock.getAttribute("data-seconds") || 0);
     if (!started || !seconds) return;
-    var left = (Date.parse(started) + seconds * 1000 - (Date.now() + offset)) / 1000;
+    var left = (Date.parse(started) + seconds * 1000 - (Date.now() + offset())) / 1000;
     var shown = left > 0 ? Math.ceil(left) : Math.floor(left);
     clock.textContent = minutes(shown);
     clock.classList.toggle("is-low", left <= 30);
@@ -270,7 +285,7 @@
     if (!url) return Promise.resolve();
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (snapshot) { if (snapshot) render(snapshot); })
+      .then(function (snapshot) { if (snapshot) render(snapshot, true); })
       .catch(function () {});
   }
 
@@ -390,13 +405,13 @@
           said["who:" + e.id] = true;
           said["floor:" + e.id] = true;
         });
-        render(snapshot);
+        render(snapshot, true);
       } catch (error) { /* the server-rendered list stays */ }
     }
   }
 
   on("queue.changed", function (event) {
-    if (event && event.queue) render(event.queue);
+    if (event && event.queue) render(event.queue, false);
   });
   on("agenda.current", function () { reloadRegion(); });
 

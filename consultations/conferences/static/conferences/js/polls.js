@@ -11,6 +11,11 @@
  * conference's socket when it is open (poll.vote, acked there), else by fetch like the other
  * forms, and the answer replaces the card in place; focus moves to the answer, which a screen reader reads
  * once. Live changes are announced once through Mitmachen.announce.
+ *
+ * A closed named poll's snapshot reaches the party's members with each option's "voters" (the
+ * display names of those who chose it online, sorted); guests and visitors get it without. The
+ * names are rendered as the server renders them (conferences/polls/_voters.html), from the
+ * <template>s in _results_row.html. An open or secret poll never has them.
  */
 (function () {
   "use strict";
@@ -22,6 +27,9 @@
   // Looked up at each call: the catalogue (jsi18n) may load after this script.
   function gettext(text) {
     return window.gettext ? window.gettext(text) : text;
+  }
+  function ngettext(one, many, n) {
+    return window.ngettext ? window.ngettext(one, many, n) : (n === 1 ? one : many);
   }
   function fmt(text, values) {
     return window.interpolate ? window.interpolate(text, values, true) : text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
@@ -62,6 +70,51 @@
     tbody.replaceChildren(rows);
   }
 
+  // Open while short, as the server renders it; a long list stays one line until asked for.
+  var OPEN_UP_TO = 12;
+
+  function namesVoters(poll) {
+    return poll.status === "closed" && poll.secret === false && (poll.options || []).length > 0 &&
+      poll.options.every(function (option) { return Array.isArray(option.voters); });
+  }
+
+  // after: the node the box follows when the region has none yet.
+  function renderVoters(root, poll, after) {
+    var old = root.querySelector("[data-poll-voters]");
+    if (poll.status !== "closed" || poll.secret !== false) {
+      if (old) old.remove(); // never names for an open or a secret poll
+      return;
+    }
+    if (!namesVoters(poll)) return; // the public snapshot: what the page shows stays
+    var boxTemplate = document.querySelector("template[data-poll-voters-template]");
+    var groupTemplate = document.querySelector("template[data-poll-voter-group-template]");
+    if (!boxTemplate || !groupTemplate || (!old && !after)) return;
+    var box = boxTemplate.content.firstElementChild.cloneNode(true);
+    var groups = box.querySelector("[data-poll-voter-groups]");
+    var wasOpen = old ? Array.prototype.map.call(old.querySelectorAll("details"), function (d) { return d.open; }) : [];
+    poll.options.forEach(function (option, index) {
+      var names = option.voters;
+      var group = groupTemplate.content.firstElementChild.cloneNode(true);
+      group.open = wasOpen.length === poll.options.length ? wasOpen[index] : names.length <= OPEN_UP_TO;
+      group.querySelector("summary").textContent = fmt(
+        ngettext("%(option)s: %(count)s name", "%(option)s: %(count)s names", names.length),
+        { option: labelOf(option), count: names.length });
+      var list = group.querySelector("ul");
+      if (names.length) {
+        names.forEach(function (name) {
+          var item = document.createElement("li");
+          item.textContent = name;
+          list.appendChild(item);
+        });
+      } else {
+        list.remove();
+      }
+      groups.appendChild(group);
+    });
+    if (old) old.replaceWith(box);
+    else after.after(box);
+  }
+
   function setTurnout(root, turnout) {
     var node = root.querySelector("[data-poll-turnout]");
     if (node && turnout) node.textContent = turnoutText(turnout);
@@ -79,6 +132,7 @@
       if (note) note.remove();
       renderRows(card.querySelector("[data-poll-rows]"), poll.options, poll.hall_counted);
     }
+    renderVoters(card, poll, card.querySelector("[data-poll-results]"));
     if (poll.status !== "open") {
       card.querySelectorAll("form[data-poll-vote]").forEach(function (form) { form.remove(); });
       card.querySelectorAll("form[data-poll-action][action*='schliessen']").forEach(function (form) { form.remove(); });
@@ -94,6 +148,12 @@
     if (table) table.hidden = false;
     renderRows(region.querySelector("[data-poll-rows]"), poll.options, poll.hall_counted);
     setTurnout(region, poll.turnout);
+    // Another poll's names go with it; this one's, if the snapshot carries them, come in.
+    var shown = region.getAttribute("data-poll-shown");
+    var old = region.querySelector("[data-poll-voters]");
+    if (old && shown !== String(poll.id)) old.remove();
+    region.setAttribute("data-poll-shown", String(poll.id));
+    renderVoters(region, poll, region.querySelector("[data-poll-turnout]"));
   }
 
   function cardOf(id) {
