@@ -1,0 +1,77 @@
+"""Who may do what with the decisions calendar (who-may).
+
+============  ======================================================================
+role          may
+============  ======================================================================
+visitor       nothing: pages send to the login, the feeds answer 404
+guest         nothing: the calendar is for party members (every page and feed 404)
+member        read the list, calendar, decisions and feeds; follow topics
+organiser     what a member may, and add, change and decide decisions
+staff         everything
+============  ======================================================================
+
+An organiser holds Django's model permission ``decisions.change_decision``, given in the admin
+to a member or to a group (as the programme committee is a group): the calendar is one for
+the whole association, so its right is not per object and needs no guardian grant. Guests never
+organise, whatever they were given. A discussion link is shown only to those who may view its
+target's forum (:func:`can_see_discussion`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from consultations.decisions.models import Decision, Topic
+from forums.permissions import can_view_forum, is_party_member, is_staff
+
+EDIT_PERMISSION = "decisions.change_decision"
+
+
+def can_read(user: Any) -> bool:
+    return is_staff(user) or is_party_member(user)
+
+
+def can_edit(user: Any) -> bool:
+    """Staff, and party members holding :data:`EDIT_PERMISSION` (directly or through a group)."""
+    if is_staff(user):
+        return True
+    return is_party_member(user) and user.has_perm(EDIT_PERMISSION)
+
+
+def can_follow(user: Any) -> bool:
+    return can_read(user)
+
+
+def can_see_discussion(user: Any, decision: Decision) -> bool:
+    target = decision.discussion
+    forum = getattr(target, "forum", None)
+    return forum is not None and can_view_forum(user, forum)
+
+
+def require_reader(user: Any) -> None:
+    """Http404 for anyone who may not read the calendar (guests, visitors)."""
+    if not can_read(user):
+        raise Http404
+
+
+def access_decision(user: Any, pk: int, *, for_write: bool = False) -> Decision:
+    """The decision ``pk`` with its topics, if ``user`` may read it (else Http404); with
+    ``for_write`` also the organiser's right (else PermissionDenied)."""
+    require_reader(user)
+    decision = Decision.objects.filter(pk=pk).prefetch_related("topics").first()
+    if decision is None:
+        raise Http404
+    if for_write and not can_edit(user):
+        raise PermissionDenied
+    return decision
+
+
+def access_topic(user: Any, slug: str) -> Topic:
+    require_reader(user)
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None:
+        raise Http404
+    return topic
