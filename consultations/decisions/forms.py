@@ -30,6 +30,26 @@ def _clean_link(value: str, label: Any) -> str:
         raise forms.ValidationError(error.message) from None
 
 
+#: The largest id a row can have (a 64-bit signed primary key).
+MAX_ROW_ID = 2**63 - 1
+
+
+class TopicsField(forms.ModelMultipleChoiceField):
+    """Topics by id; an id that is no row id at all (text, negative, beyond 64 bits, which
+    SQLite cannot even compare) is refused before the database is asked."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk)
+            if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ROW_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super()._check_values(value)
+
+
 class DecisionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=services.MAX_TITLE)
     explanation = forms.CharField(
@@ -62,7 +82,7 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Please choose who decides.")},
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = TopicsField(
         label=_("Topics"),
         queryset=Topic.objects.order_by("name"),
         widget=forms.CheckboxSelectMultiple,

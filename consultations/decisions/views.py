@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -231,8 +231,9 @@ def topic_follow(request: HttpRequest, slug: str) -> HttpResponse:
         return JsonResponse({"following": following, "message": text})
     messages.success(request, text)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect("decisions:index")
-    return redirect(next_url)
+    # A path, never a view name: redirect() would try to reverse anything else.
+    return HttpResponseRedirect(next_url)
