@@ -3,7 +3,7 @@
 ============  ======================================================================
 role          may
 ============  ======================================================================
-visitor       nothing: pages send to the login, the feeds answer 404
+visitor       nothing: pages send to the login, the feeds answer 404 (but see feed keys)
 guest         nothing: the calendar is for party members (every page and feed 404)
 member        read the list, calendar, decisions and feeds; follow topics
 organiser     what a member may, and add, change and decide decisions
@@ -15,16 +15,23 @@ to a member or to a group (as the programme committee is a group): the calendar 
 the whole association, so its right is not per object and needs no guardian grant. Guests never
 organise, whatever they were given. A discussion link is shown only to those who may view its
 target's forum (:func:`can_see_discussion`).
+
+A calendar app cannot log in: the feeds' addresses on the pages carry the member's feed key
+(:func:`feed_key`), a signature of their id salted with their password hash, as Django's password
+reset links are. Whoever holds the address reads that member's calendar; a new password ends
+every old address, and a key of a guest or a deactivated account opens nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from consultations.decisions.models import Decision, Topic
+from deliberation.models import Member
 from forums.permissions import can_view_forum, is_party_member, is_staff
 
 EDIT_PERMISSION = "decisions.change_decision"
@@ -75,3 +82,41 @@ def access_topic(user: Any, slug: str) -> Topic:
     if topic is None:
         raise Http404
     return topic
+
+
+FEED_SALT = "consultations.decisions.feed"
+#: The query parameter of a feed address that carries the key.
+FEED_KEY_PARAMETER = "schluessel"
+
+
+def _feed_signer(member: Member) -> signing.Signer:
+    return signing.Signer(salt=f"{FEED_SALT}:{member.password}")
+
+
+def feed_key(user: Any) -> str:
+    """``user``'s key for the feed addresses ('' for anyone who may not read the calendar)."""
+    if not can_read(user):
+        return ""
+    return _feed_signer(user).sign(str(user.pk))
+
+
+def feed_reader(user: Any, key: str) -> Any:
+    """Who reads a feed: the logged-in ``user``, or else the member whose valid ``key`` is given.
+    Http404 when neither may read the calendar."""
+    if user.is_authenticated or not key:
+        require_reader(user)
+        return user
+    pk, _sep, _signature = key.partition(":")
+    if not (pk.isascii() and pk.isdigit()) or len(pk) > 19:
+        raise Http404
+    member = Member.objects.filter(pk=int(pk)).first()
+    if member is None:
+        raise Http404
+    try:
+        valid = _feed_signer(member).unsign(key) == pk
+    except signing.BadSignature:
+        valid = False
+    if not valid:
+        raise Http404
+    require_reader(member)
+    return member

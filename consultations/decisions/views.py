@@ -42,6 +42,7 @@ def _topic_context(request: HttpRequest, topic: Topic | None) -> dict[str, Any]:
         "topic": topic,
         "followed": selectors.followed_topic_ids(user=request.user),
         "can_edit": permissions.can_edit(request.user),
+        "feed_query": f"?{permissions.FEED_KEY_PARAMETER}={permissions.feed_key(request.user)}",
     }
 
 
@@ -89,13 +90,18 @@ def _feed_response(request: HttpRequest, topic: Topic | None) -> HttpResponse:
     return response
 
 
+def _feed_reader(request: HttpRequest) -> object:
+    key = request.GET.get(permissions.FEED_KEY_PARAMETER, "")[:200]
+    return permissions.feed_reader(request.user, key)
+
+
 def decision_feed(request: HttpRequest) -> HttpResponse:
-    permissions.require_reader(request.user)
+    _feed_reader(request)
     return _feed_response(request, None)
 
 
 def topic_feed(request: HttpRequest, slug: str) -> HttpResponse:
-    return _feed_response(request, permissions.access_topic(request.user, slug))
+    return _feed_response(request, permissions.access_topic(_feed_reader(request), slug))
 
 
 @login_if_anonymous

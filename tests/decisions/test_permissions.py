@@ -111,3 +111,59 @@ def test_an_unknown_decision_and_topic_are_404_for_a_member(client, alice, topic
 def test_a_guest_sees_no_decision_on_the_dashboard(client, gina, decision):
     client.force_login(gina)
     assert decision.title not in client.get("/").content.decode()
+
+
+# --- feed keys: calendar apps cannot log in -------------------------------------------------------
+
+
+def _feed(client, key, slug=None):
+    from consultations.decisions.permissions import FEED_KEY_PARAMETER
+
+    url = reverse("decisions:topic_feed", args=[slug]) if slug else reverse("decisions:feed")
+    return client.get(url, {FEED_KEY_PARAMETER: key})
+
+
+def test_a_members_feed_key_opens_the_feeds_without_a_login(client, alice, decision, topics):
+    from consultations.decisions.permissions import feed_key
+
+    key = feed_key(alice)
+    assert _feed(client, key).status_code == 200
+    assert _feed(client, key, "mieten").status_code == 200
+    assert decision.title in _feed(client, key).content.decode()
+
+
+def test_the_pages_offer_feed_addresses_with_the_members_key(client, alice, topics):
+    from consultations.decisions.permissions import feed_key
+
+    client.force_login(alice)
+    assert feed_key(alice) in client.get(reverse("decisions:index")).content.decode()
+
+
+@pytest.mark.parametrize("tamper", ["", "x", "1:abc", "99999999999999999999:x", "-1:x", "\x00"])
+def test_a_forged_feed_key_opens_nothing(client, alice, decision, tamper):
+    from consultations.decisions.permissions import feed_key
+
+    assert _feed(client, tamper).status_code == 404
+    other = feed_key(alice).rsplit(":", 1)[0] + ":forged"
+    assert _feed(client, other).status_code == 404
+
+
+def test_a_new_password_ends_the_old_feed_address(client, alice, decision):
+    from consultations.decisions.permissions import feed_key
+
+    key = feed_key(alice)
+    alice.set_password("ein neues langes Passwort")
+    alice.save(update_fields=["password"])
+    assert _feed(client, key).status_code == 404
+
+
+def test_a_guests_or_deactivated_members_key_opens_nothing(client, alice, gina, decision):
+    from consultations.decisions.permissions import _feed_signer, feed_key
+
+    assert feed_key(gina) == ""
+    guest_key = _feed_signer(gina).sign(str(gina.pk))
+    assert _feed(client, guest_key).status_code == 404
+    key = feed_key(alice)
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    assert _feed(client, key).status_code == 404
