@@ -10,11 +10,15 @@ organiser     what a member may, and add, change and decide decisions
 staff         everything
 ============  ======================================================================
 
-An organiser holds Django's model permission ``decisions.change_decision``, given in the admin
-to a member or to a group (as the programme committee is a group): the calendar is one for
-the whole association, so its right is not per object and needs no guardian grant. Guests never
-organise, whatever they were given. A discussion link is shown only to those who may view its
-target's forum (:func:`can_see_discussion`).
+An organiser is a party member who organises any base conference (a ``ConferenceRole``, as the
+coalition tracker counts its assessors), or who holds Django's model permission
+``decisions.change_decision``, given in the admin to a member or to a group (as the programme
+committee is a group): the calendar is one for the whole association, so its right is not per
+object and needs no guardian grant. Guests never organise, whatever they were given. The
+conference role is read through the app registry: a format imports no other format.
+
+A discussion link is shown only to those who may view its target's forum
+(:func:`can_see_discussion`).
 
 A calendar app cannot log in: the feeds' addresses on the pages carry the member's feed key
 (:func:`feed_key`), a signature of their id salted with their password hash, as Django's password
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -41,11 +46,25 @@ def can_read(user: Any) -> bool:
     return is_staff(user) or is_party_member(user)
 
 
+def _organises_a_conference(user: Any) -> bool:
+    if not apps.is_installed("consultations.conferences"):
+        return False
+    role = apps.get_model("conferences", "ConferenceRole")
+    return role.objects.filter(member=user, role="organiser").exists()
+
+
 def can_edit(user: Any) -> bool:
-    """Staff, and party members holding :data:`EDIT_PERMISSION` (directly or through a group)."""
+    """Staff, and party members who organise a conference or hold :data:`EDIT_PERMISSION`
+    (directly or through a group). Answered once per user object (a request's member)."""
     if is_staff(user):
         return True
-    return is_party_member(user) and user.has_perm(EDIT_PERMISSION)
+    if not is_party_member(user):
+        return False
+    cached = user.__dict__.get("_decisions_can_edit")
+    if cached is None:
+        cached = user.has_perm(EDIT_PERMISSION) or _organises_a_conference(user)
+        user.__dict__["_decisions_can_edit"] = cached
+    return cached
 
 
 def can_follow(user: Any) -> bool:

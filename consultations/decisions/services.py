@@ -307,5 +307,5 @@ def organiser_grant(*, actor: Member, member: Member, on: bool = True) -> None:
     else:
         member.user_permissions.remove(permission)
     # Django caches a member's rights on the object: the next check must read them again.
-    for cache in ("_perm_cache", "_user_perm_cache"):
+    for cache in ("_perm_cache", "_user_perm_cache", "_decisions_can_edit"):
         member.__dict__.pop(cache, None)

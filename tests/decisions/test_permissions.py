@@ -167,3 +167,35 @@ def test_a_guests_or_deactivated_members_key_opens_nothing(client, alice, gina, 
     alice.is_active = False
     alice.save(update_fields=["is_active"])
     assert _feed(client, key).status_code == 404
+
+
+def test_an_organiser_of_a_conference_organises_the_calendar(client, sam, topics, decision):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consultations.conferences import services as conference_services
+    from consultations.conferences.models import ConferenceRole
+    from tests import factories
+
+    now = timezone.now()
+    conference = conference_services.conference_create(
+        actor=sam,
+        title="Basiskonferenz",
+        slug="bk",
+        starts_at=now + timedelta(days=3),
+        ends_at=now + timedelta(days=3, hours=4),
+        written_opens_at=now,
+        written_closes_at=now + timedelta(days=9),
+    )
+    carla = factories.make_member(email="carla@example.org", display_name="Carla")
+    conference_services.conference_role_grant(
+        actor=sam, conference=conference, member=carla, role=ConferenceRole.Role.CHAIR
+    )
+    client.force_login(carla)
+    assert client.get(reverse("decisions:create")).status_code == 403  # a chair is no organiser
+    conference_services.conference_role_grant(
+        actor=sam, conference=conference, member=carla, role=ConferenceRole.Role.ORGANISER
+    )
+    assert client.get(reverse("decisions:create")).status_code == 200
+    assert client.get(reverse("decisions:edit", args=[decision.pk])).status_code == 200

@@ -84,9 +84,9 @@ def test_the_list_costs_the_same_queries_for_three_and_thirty_decisions(
     for i in range(3):
         make_decision(sam, [topics["mieten"], topics["pflege"]], title=f"A {i}", days=i)
     client.get(reverse("decisions:index"))  # warm (sessions, content types)
-    # session, member, count, page, its topics, all topics, followed, the member's rights (2),
-    # and the header's moderation link and notification count
-    with django_assert_num_queries(11) as few:
+    # session, member, count, page, its topics, all topics, followed, the member's rights (2)
+    # and conference roles, and the header's moderation link and notification count
+    with django_assert_num_queries(12) as few:
         client.get(reverse("decisions:index"))
     for i in range(27):
         make_decision(sam, [topics["mieten"], topics["sicherheit"]], title=f"B {i}", days=i)
