@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consultations.decisions.models import Decision, Topic, TopicFollow
 from consultations.decisions.permissions import can_read
@@ -138,7 +139,8 @@ def dashboard_upcoming(*, user: Any, now: datetime) -> list[dashboard.UpcomingEn
                 title=decision.title,
                 url=decision.get_absolute_url(),
                 starts_at=decision.starts_at,
-                context=str(decision.get_institution_display()),
+                context=_("Decision: %(institution)s")
+                % {"institution": decision.get_institution_display()},
                 all_day=decision.time is None,
             )
         )
