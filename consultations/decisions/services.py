@@ -87,16 +87,28 @@ def _day(value: Any) -> Date:
     return value
 
 
-def _discussion(actor: Member, target: Model | None) -> tuple[ContentType | None, int | None]:
+def _discussion(
+    actor: Member, target: Model | None, *, current: Decision | None = None
+) -> tuple[ContentType | None, int | None]:
+    """The relation's two columns for ``target``. A new link must point where ``actor`` can see;
+    the link ``current`` already has is kept as it is (an organiser may edit a decision that
+    staff linked to a forum she cannot see)."""
     if target is None:
         return None, None
     key = (target._meta.app_label, target._meta.model_name)
     if key not in DISCUSSION_TARGETS or target.pk is None:
         raise ServiceError("invalid", _("A decision can link only to a thread or a conference."))
+    content_type = ContentType.objects.get_for_model(target)
+    if (
+        current is not None
+        and current.discussion_type_id == content_type.pk
+        and current.discussion_id == target.pk
+    ):
+        return content_type, target.pk
     forum = getattr(target, "forum", None)
     if forum is None or not can_view_forum(actor, forum):
         raise ServiceError("invalid", _("You cannot link to a discussion you cannot see."))
-    return ContentType.objects.get_for_model(target), target.pk
+    return content_type, target.pk
 
 
 def _fields(
@@ -111,6 +123,7 @@ def _fields(
     source_url: str,
     topics: Iterable[Topic],
     discussion: Model | None,
+    current: Decision | None = None,
 ) -> tuple[dict[str, Any], list[Topic]]:
     topics = list(topics)
     if not topics or any(not isinstance(t, Topic) or t.pk is None for t in topics):
@@ -120,7 +133,7 @@ def _fields(
     if time is not None and not isinstance(time, Time):
         raise ServiceError("invalid", _("Please give the time as hours and minutes."))
     body = _text(body, label=_("Text"), limit=MAX_TEXT, required=False)
-    discussion_type, discussion_id = _discussion(actor, discussion)
+    discussion_type, discussion_id = _discussion(actor, discussion, current=current)
     fields = {
         "title": _text(title, label=_("Title"), limit=MAX_TITLE, required=True),
         "explanation": _text(
@@ -216,6 +229,7 @@ def decision_update(
         source_url=source_url,
         topics=topics,
         discussion=discussion,
+        current=decision,
     )
     with transaction.atomic():
         for name, value in fields.items():

@@ -213,3 +213,25 @@ def test_a_whole_day_decision_stays_on_the_dashboard_all_day(sam, alice, topics)
     assert [e.title for e in dashboard.upcoming(user=alice, now=late)] == ["Heute"]
     tomorrow = late + timedelta(hours=2)
     assert dashboard.upcoming(user=alice, now=tomorrow) == []
+
+
+def test_an_organiser_edits_a_decision_linked_where_she_cannot_see_and_the_link_stays(
+    sam, organiser, topics
+):
+    from forums.models import Forum
+
+    hidden = factories.make_forum(slug="vorstand", visibility=Forum.Visibility.INVITED)
+    thread = factories.make_thread(hidden, author=sam)
+    decision = make_decision(sam, [topics["mieten"]], discussion=thread)
+    services.decision_update(
+        actor=organiser,
+        decision=decision,
+        title="Neuer Titel",
+        explanation=decision.explanation,
+        date=decision.date,
+        institution=decision.institution,
+        topics=[topics["mieten"]],
+        discussion=thread,
+    )
+    decision.refresh_from_db()
+    assert decision.title == "Neuer Titel" and decision.discussion == thread
