@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from deliberation import clock
 
 #: At most this many entries per slot (the dashboard is a phone's first screen).
@@ -51,6 +53,9 @@ class UpcomingEntry:
     url: str
     starts_at: datetime
     context: str = ""
+    #: A whole day without a time (a decision on a date): ``starts_at`` is that day's start,
+    #: the row stays until the day is over and the page shows the date alone.
+    all_day: bool = False
 
 
 LiveProvider = Callable[..., Iterable[LiveEntry]]
@@ -91,13 +96,14 @@ def live_now(*, user: Any, now: datetime | None = None) -> list[LiveEntry]:
 
 def upcoming(*, user: Any, now: datetime | None = None) -> list[UpcomingEntry]:
     """What starts after ``now``, soonest first (rows that started already are dropped: from
-    their start they belong to :func:`live_now`)."""
+    their start they belong to :func:`live_now`; a whole-day row stays until its day is over)."""
     now = now or clock.now()
+    today = timezone.localdate(now)
     entries = [
         entry
         for provider in _upcoming_providers
         for entry in provider(user=user, now=now)
-        if entry.starts_at > now
+        if entry.starts_at > now or (entry.all_day and timezone.localdate(entry.starts_at) >= today)
     ]
     entries.sort(key=lambda entry: (entry.starts_at, entry.title))
     return entries[:SLOT_LIMIT]

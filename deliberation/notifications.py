@@ -12,6 +12,7 @@ translated themselves, such as a reason category).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,25 @@ def notify(
     if verb not in _templates:
         raise ValueError(f"unknown notification verb {verb!r}")
     return Notification.objects.create(member=member, verb=verb, params=params or {}, url=url)
+
+
+def notify_many(
+    *, members: Iterable[Member], verb: str, params: dict[str, Any] | None = None, url: str = ""
+) -> int:
+    """Store the same notification once for each of ``members`` (one insert); returns how many.
+
+    Each member gets at most one, however often they appear in ``members``."""
+    if verb not in _templates:
+        raise ValueError(f"unknown notification verb {verb!r}")
+    seen: set[int] = set()
+    rows = []
+    for member in members:
+        if member.pk in seen:
+            continue
+        seen.add(member.pk)
+        rows.append(Notification(member=member, verb=verb, params=params or {}, url=url))
+    Notification.objects.bulk_create(rows)
+    return len(rows)
 
 
 def render(notification: Notification, *, language: str | None = None) -> str:
@@ -74,4 +94,4 @@ def registered_verbs() -> frozenset[str]:
     return frozenset(_templates)
 
 
-__all__ = ["mark_read", "notify", "register", "registered_verbs", "render"]
+__all__ = ["mark_read", "notify", "notify_many", "register", "registered_verbs", "render"]

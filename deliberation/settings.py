@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "forums",
     "consultations",
     "consultations.conferences",
+    "consultations.decisions",
     "moderation",
 ]
 

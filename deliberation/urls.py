@@ -65,6 +65,7 @@ urlpatterns = [
     path("foren/", include("forums.urls")),
     path("moderation/", include("moderation.urls")),
     path("konferenzen/", include("consultations.conferences.urls")),
+    path("entscheidungen/", include("consultations.decisions.urls")),
     # Before the admin's own: a staff member's new password also closes their live sockets.
     path(
         "admin/password_change/",

@@ -146,6 +146,7 @@ def gallery_shots() -> list[Shot]:
         if reported is not None:
             shots.append(Shot("case", reverse("moderation:post", args=[reported.pk]), MODERATOR))
     shots += _conference_shots()
+    shots += _decision_shots()
     # Pages other parts of the platform add; each appears once its address exists.
     shots += [
         Shot("components", "/komponenten/", STAFF),
@@ -188,6 +189,31 @@ def _conference_shots() -> list[Shot]:
         shots.append(
             Shot("commitment", reverse("conferences:commitment", args=[commitment.pk]), STAFF)
         )
+    return shots
+
+
+def _decision_shots() -> list[Shot]:
+    """The decisions calendar of the demo: list and month as a member, a decision with its
+    discussion link and the decided one, and the organisers' forms (the demo moderator)."""
+    from django.urls import reverse
+
+    from consultations.decisions.models import Decision
+
+    shots = [
+        Shot("decisions", reverse("decisions:index"), MEMBER),
+        Shot("decisions-month", reverse("decisions:month_now"), MEMBER),
+    ]
+    linked = Decision.objects.filter(discussion_id__isnull=False).order_by("date").first()
+    decided = Decision.objects.filter(status=Decision.Status.DECIDED).first()
+    for decision in (linked, decided):
+        if decision is not None:
+            shots.append(Shot("decision", decision.get_absolute_url(), MEMBER))
+    if linked is not None:
+        shots += [
+            Shot("decision", linked.get_absolute_url(), MODERATOR),
+            Shot("decision-edit", reverse("decisions:edit", args=[linked.pk]), MODERATOR),
+        ]
+    shots.append(Shot("decision-new", reverse("decisions:create"), STAFF))
     return shots
 
 

@@ -23,7 +23,13 @@ from deliberation.models import District, Member
 #: Apps whose ``<app>.demo.seed(*, stdout)`` runs after the members exist, in this order.
 #: The base conference comes first: its many threads (agenda, coalition tracker) are then older
 #: than the forums' demo threads, which stay the demo member's newest on her dashboard.
-DEMO_APPS = ("consultations.conferences", "forums", "moderation", "consultations")
+DEMO_APPS = (
+    "consultations.conferences",
+    "forums",
+    "moderation",
+    "consultations",
+    "consultations.decisions",
+)
 
 
 class Command(BaseCommand):

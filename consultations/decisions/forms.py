@@ -1,0 +1,138 @@
+"""The decisions pages' forms. They check shape and bounds for a clear message next to the
+field; the services decide again (a form is never the only guard)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from consultations.decisions import links, services
+from consultations.decisions.models import Decision, Topic
+from forums.errors import ServiceError
+
+
+def _link_field(label: Any, help_text: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_length=services.MAX_URL,
+        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
+
+
+def _clean_link(value: str, label: Any) -> str:
+    try:
+        return services.clean_link(value, label=str(label))
+    except ServiceError as error:
+        raise forms.ValidationError(error.message) from None
+
+
+#: The largest id a row can have (a 64-bit signed primary key).
+MAX_ROW_ID = 2**63 - 1
+
+
+class TopicsField(forms.ModelMultipleChoiceField):
+    """Topics by id; an id that is no row id at all (text, negative, beyond 64 bits, which
+    SQLite cannot even compare) is refused before the database is asked."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk)
+            if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ROW_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super()._check_values(value)
+
+
+class DecisionForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=services.MAX_TITLE)
+    explanation = forms.CharField(
+        label=_("Short explanation"),
+        help_text=_("One or two sentences: what is being decided, and why it matters."),
+        max_length=services.MAX_EXPLANATION,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    body = forms.CharField(
+        label=_("Text (optional)"),
+        help_text=_("Background, positions, what is at stake. Markdown: **bold**, lists, links."),
+        required=False,
+        max_length=services.MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Please give a date, e.g. 24.03.2027.")},
+    )
+    time = forms.TimeField(
+        label=_("Time (optional)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": _("Please give the time as hours and minutes, e.g. 10:00.")},
+    )
+    institution = forms.ChoiceField(
+        label=_("Who decides?"),
+        choices=Decision.Institution.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose who decides.")},
+    )
+    topics = TopicsField(
+        label=_("Topics"),
+        queryset=Topic.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Please choose at least one topic."),
+            "invalid_choice": _("Please choose topics from the list."),
+            "invalid_pk_value": _("Please choose topics from the list."),
+        },
+    )
+    source_url = _link_field(
+        _("Source (optional)"),
+        _("The official page: the parliament's documentation, the Senate's press release."),
+    )
+    discussion_address = forms.CharField(
+        label=_("Where members discuss it (optional)"),
+        help_text=_("Paste the address of a thread or a conference, e.g. /foren/thema/12/."),
+        required=False,
+        max_length=links.MAX_ADDRESS,
+    )
+
+    def clean_date(self) -> Any:
+        day = self.cleaned_data["date"]
+        if not services.FIRST_DAY <= day <= services.LAST_DAY:
+            raise forms.ValidationError(_("Please give a date between 2000 and 2100."))
+        return day
+
+    def clean_source_url(self) -> str:
+        return _clean_link(self.cleaned_data.get("source_url", ""), self.fields["source_url"].label)
+
+    def clean_discussion_address(self) -> Any:
+        return links.discussion_from_address(self.cleaned_data.get("discussion_address", ""))
+
+
+class DecideForm(forms.Form):
+    result = forms.CharField(
+        label=_("What was decided"),
+        help_text=_("Markdown: **bold**, lists, links."),
+        max_length=services.MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    result_url = _link_field(
+        _("Link to the result (optional)"),
+        _("The resolution, the law as passed, the press release."),
+    )
+
+    def clean_result_url(self) -> str:
+        return _clean_link(self.cleaned_data.get("result_url", ""), self.fields["result_url"].label)
+
+
+class FollowForm(forms.Form):
+    follow = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1", empty_value=None
+    )
