@@ -21,6 +21,37 @@ def languages_in_their_own_names() -> list[tuple[str, str]]:
     return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
 
 
+#: The largest id a row can have (a 64-bit signed primary key).
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(raw: str) -> int | None:
+    """The id in a form field, or None if no row can have it.
+
+    ASCII digits only ("²" passes ``isdigit()`` but not ``int()``), and within the column's
+    range: a larger number makes SQLite raise instead of finding nothing.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ROW_ID)):
+        return None
+    pk = int(raw)
+    return pk if 0 < pk <= MAX_ROW_ID else None
+
+
+class RowIdsChoiceField(forms.ModelMultipleChoiceField):
+    """Rows by id; an id that is no row id at all (text, negative, beyond 64 bits, which SQLite
+    cannot even compare) is refused as an invalid choice before the database is asked."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if row_id(str(pk)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": str(pk)[:20]},
+                )
+        return super()._check_values(value)
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Member

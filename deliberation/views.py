@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deliberation import notifications as notices
 from deliberation import selectors, services
-from deliberation.forms import ProfileForm
+from deliberation.forms import ProfileForm, row_id
 from deliberation.models import Member, Notification
 
 logger = logging.getLogger(__name__)
@@ -148,22 +148,6 @@ def notifications(request: HttpRequest) -> HttpResponse:
     )
 
 
-#: The largest id a row can have (a 64-bit signed primary key).
-MAX_ROW_ID = 2**63 - 1
-
-
-def _row_id(raw: str) -> int | None:
-    """The id in a form field, or None if no row can have it.
-
-    ASCII digits only ("²" passes ``isdigit()`` but not ``int()``), and within the column's
-    range: a larger number makes SQLite raise instead of finding nothing.
-    """
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ROW_ID)):
-        return None
-    pk = int(raw)
-    return pk if 0 < pk <= MAX_ROW_ID else None
-
-
 @login_required
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
@@ -171,7 +155,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("id")
     ids = None
     if raw is not None:
-        pk = _row_id(raw)
+        pk = row_id(raw)
         if pk is None:
             messages.error(request, _("This notification does not exist."))
             return redirect("notifications")

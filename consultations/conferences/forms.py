@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.conferences import services
 from consultations.conferences.models import Commitment, Conference, Registration
+from deliberation.forms import RowIdsChoiceField
 
 
 class RegistrationForm(forms.Form):
@@ -83,7 +84,9 @@ class RegistrationForm(forms.Form):
         return data
 
 
-class CommitmentChoiceField(forms.ModelMultipleChoiceField):
+class CommitmentChoiceField(RowIdsChoiceField):
+    """Commitments by id (an id no row can have is refused before the database is asked)."""
+
     def label_from_instance(self, obj: Commitment) -> str:
         prefix = f"{obj.chapter}, {obj.reference}" if obj.reference else obj.chapter
         return f"{prefix}: {obj.text[:120]}"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.decisions import links, services
 from consultations.decisions.models import Decision, Topic
+from deliberation.forms import RowIdsChoiceField
 from forums.errors import ServiceError
 
 
@@ -30,24 +31,8 @@ def _clean_link(value: str, label: Any) -> str:
         raise forms.ValidationError(error.message) from None
 
 
-#: The largest id a row can have (a 64-bit signed primary key).
-MAX_ROW_ID = 2**63 - 1
-
-
-class TopicsField(forms.ModelMultipleChoiceField):
-    """Topics by id; an id that is no row id at all (text, negative, beyond 64 bits, which
-    SQLite cannot even compare) is refused before the database is asked."""
-
-    def _check_values(self, value: Any) -> Any:
-        for pk in value:
-            text = str(pk)
-            if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ROW_ID:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": text[:20]},
-                )
-        return super()._check_values(value)
+class TopicsField(RowIdsChoiceField):
+    """Topics by id (an id no row can have is refused before the database is asked)."""
 
 
 class DecisionForm(forms.Form):

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from consultations.conferences import services
 from consultations.conferences.models import AgendaItem, Conference, ConferenceRole
 from deliberation import clock
+from deliberation.models import Member
 from tests.clock import FakeClock
 from tests.conferences.pages import login
 
@@ -332,3 +334,28 @@ def test_the_live_conference_page_costs_the_same_few_queries_whatever_its_size(
     assert body.count('class="sq-entry"') == speakers + 1
     assert body.count("data-poll=") >= polls
     assert "Zusage 0.1" in body
+
+
+@pytest.mark.parametrize("commitment", [str(2**63), "-1", "²", "x" * 50])
+def test_an_agenda_item_with_an_impossible_commitment_id_is_a_form_error_not_a_crash(
+    client, sam, conference, commitment
+):
+    """An id no row can have (beyond 64 bits SQLite raises instead of finding nothing) is
+    refused by the form, in the user's language, and nothing is written."""
+    login(client, sam)
+    Member.objects.filter(pk=sam.pk).update(language="de")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    url = reverse("conferences:agenda_item_create", args=[conference.slug])
+    response = client.post(
+        url,
+        {
+            "title": "Mieten",
+            "planned_minutes": "30",
+            "speaking_seconds": "180",
+            "commitments": [commitment],
+        },
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert response.status_code in (200, 400)
+    assert "ist keine gültige Auswahl" in response.content.decode()
+    assert not AgendaItem.objects.filter(conference=conference).exists()

@@ -27,6 +27,7 @@ from consultations.conferences.permissions import can_chair, is_registered
 from consultations.conferences.polls import events, selectors, turnout
 from consultations.conferences.polls.models import Ballot, NamedChoice, Poll, PollOption
 from deliberation import clock
+from deliberation.forms import MAX_ROW_ID
 from deliberation.models import Member
 from forums.errors import ServiceError
 
@@ -155,7 +156,7 @@ def poll_vote(*, actor: Member, poll: Poll, option_ids: Sequence[int]) -> int:
     chosen = list(dict.fromkeys(option_ids))
     if not chosen:
         raise ServiceError("invalid", _("Please choose an option."))
-    if not all(0 < option < 2**63 for option in chosen):  # no such row, and beyond the column
+    if not all(0 < option <= MAX_ROW_ID for option in chosen):  # no such row, beyond the column
         raise ServiceError("invalid", _("Please choose one of the poll's options."))
     if len(chosen) > poll.max_choices:
         raise ServiceError(
