@@ -13,11 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultations.venues import VenueAccess
 from deliberation.models import StreamEvent
 from forums.models import Forum, Thread
 
 
-class Conference(models.Model):
+class Conference(VenueAccess):
+    """A base conference; its venue, video room, access and childcare fields are
+    :class:`consultations.venues.VenueAccess`'s."""
+
     class Phase(models.TextChoices):
         PREPARATION = "preparation", _("Preparation")
         LIVE = "live", _("Live day")
@@ -37,20 +41,6 @@ class Conference(models.Model):
     #: The written discussion: open from (preparation) until (end of follow-up).
     written_opens_at = models.DateTimeField(_("written discussion opens"))
     written_closes_at = models.DateTimeField(_("written discussion closes"))
-
-    venue_name = models.CharField(_("venue"), max_length=200, blank=True)
-    venue_address = models.TextField(_("address"), blank=True)
-    step_free = models.BooleanField(_("step-free access"), default=False)
-    hearing_loop = models.BooleanField(_("hearing loop"), default=False)
-    sign_language = models.BooleanField(_("sign-language interpretation"), default=False)
-    childcare = models.BooleanField(_("childcare"), default=False)
-    childcare_under_three = models.BooleanField(
-        _("childcare for children under three"), default=False
-    )
-    nursing_room = models.BooleanField(_("room for nursing and changing"), default=False)
-    quiet_room = models.BooleanField(_("quiet room"), default=False)
-    access_notes = models.TextField(_("further notes on access"), blank=True)
-    video_url = models.URLField(_("video room"), max_length=500, blank=True)
 
     forum = models.OneToOneField(
         Forum, verbose_name=_("forum"), on_delete=models.PROTECT, related_name="conference"
