@@ -40,11 +40,3 @@ class VenueAccess(models.Model):
 
     class Meta:
         abstract = True
-
-    def access_features(self) -> list[str]:
-        """The labels of the features this place offers, for the page."""
-        return [
-            str(self._meta.get_field(name).verbose_name)
-            for name in ACCESS_FEATURES
-            if getattr(self, name)
-        ]

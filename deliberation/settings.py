@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "consultations",
     "consultations.conferences",
     "consultations.decisions",
+    "consultations.advisory",
     "moderation",
 ]
 

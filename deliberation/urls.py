@@ -66,6 +66,7 @@ urlpatterns = [
     path("moderation/", include("moderation.urls")),
     path("konferenzen/", include("consultations.conferences.urls")),
     path("entscheidungen/", include("consultations.decisions.urls")),
+    path("ratschlaege/", include("consultations.advisory.urls")),
     # Before the admin's own: a staff member's new password also closes their live sockets.
     path(
         "admin/password_change/",

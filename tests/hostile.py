@@ -182,7 +182,15 @@ foreign_ids = st.sampled_from([0, 999_999, 2**31, 2**63 - 1, 2**63, 10**30])
 # --- the database -------------------------------------------------------------------------------
 
 #: Apps whose rows a refused form must leave alone.
-SNAPSHOT_APPS = ("auth", "deliberation", "forums", "moderation", "guardian", "decisions")
+SNAPSHOT_APPS = (
+    "auth",
+    "deliberation",
+    "forums",
+    "moderation",
+    "guardian",
+    "decisions",
+    "advisory",
+)
 #: Rows that change by looking at a page, not by submitting a form: the thread page a refused
 #: reply re-renders marks the thread read up to what it shows.
 NOT_CONTENT = {"forums.ThreadVisit"}

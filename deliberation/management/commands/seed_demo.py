@@ -29,6 +29,7 @@ DEMO_APPS = (
     "moderation",
     "consultations",
     "consultations.decisions",
+    "consultations.advisory",
 )
 
 

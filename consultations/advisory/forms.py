@@ -1,0 +1,152 @@
+"""The advisory pages' forms: shape and bounds for a clear message next to the field; the
+services decide again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from consultations.advisory import services
+from consultations.venues import ACCESS_FEATURES
+from deliberation.forms import row_id
+from forums.errors import ServiceError
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """One row by id; an id no row can have (text, negative, beyond 64 bits) is refused before
+    the database is asked."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if row_id(str(value)) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+def _link(label: Any, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_length=services.MAX_URL,
+        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
+
+
+class _CleanText(forms.Form):
+    """Refuses NUL in every text field with a message (Django's own message names no field)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, value in list(data.items()):
+            if isinstance(value, str) and "\x00" in value:
+                self.add_error(name, _("This field contains a character that is not allowed."))
+        return data
+
+    def _link_clean(self, name: str) -> str:
+        try:
+            return services.clean_link(
+                self.cleaned_data.get(name, ""), label=str(self.fields[name].label)
+            )
+        except ServiceError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+class AdvisoryForm(forms.Form):
+    def __init__(self, *args: Any, topics: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"] = RowChoiceField(
+            label=_("Topic"), queryset=topics, required=False, empty_label=_("(no topic)")
+        )
+
+
+class OrganisationForm(_CleanText):
+    name = forms.CharField(label=_("Name"), max_length=services.MAX_NAME)
+    description = forms.CharField(
+        label=_("Short description (optional)"),
+        required=False,
+        max_length=services.MAX_DESCRIPTION,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    url = _link(_("Web address (optional)"), _("Starting with https:// or http://."))
+    badge_label = forms.CharField(
+        label=_("Badge of its guests (optional)"),
+        help_text=_("Shown beside its guests' names, e.g. “Initiative: Kotti & Co” or “Fraktion”."),
+        required=False,
+        max_length=services.MAX_BADGE,
+    )
+
+    def clean_url(self) -> str:
+        return self._link_clean("url")
+
+
+class MeetingForm(_CleanText):
+    title = forms.CharField(label=_("Title"), max_length=services.MAX_NAME)
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Please give a date, e.g. 24.03.2027.")},
+    )
+    starts = forms.TimeField(
+        label=_("From"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": _("Please give a time, e.g. 18:30.")},
+    )
+    ends = forms.TimeField(
+        label=_("Until"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": _("Please give a time, e.g. 21:00.")},
+    )
+    venue_name = forms.CharField(
+        label=_("Venue (optional if online)"), required=False, max_length=services.MAX_NAME
+    )
+    venue_address = forms.CharField(
+        label=_("Address (optional)"),
+        required=False,
+        max_length=services.MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    video_url = _link(
+        _("Video room (optional)"),
+        _("Only those who may take part in the forum are shown this link."),
+    )
+    step_free = forms.BooleanField(label=_("step-free access"), required=False)
+    hearing_loop = forms.BooleanField(label=_("hearing loop"), required=False)
+    sign_language = forms.BooleanField(label=_("sign-language interpretation"), required=False)
+    childcare = forms.BooleanField(label=_("childcare"), required=False)
+    childcare_under_three = forms.BooleanField(
+        label=_("childcare for children under three"), required=False
+    )
+    nursing_room = forms.BooleanField(label=_("room for nursing and changing"), required=False)
+    quiet_room = forms.BooleanField(label=_("quiet room"), required=False)
+    access_notes = forms.CharField(
+        label=_("Further notes on access (optional)"),
+        required=False,
+        max_length=services.MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, conferences: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["conference"] = RowChoiceField(
+            label=_("Conference day (optional)"),
+            help_text=_(
+                "A base conference you organise for this meeting brings its agenda with "
+                "threads, the speaker queue and polls."
+            ),
+            queryset=conferences,
+            required=False,
+            empty_label=_("(none)"),
+        )
+
+    def clean_video_url(self) -> str:
+        return self._link_clean("video_url")
+
+    @property
+    def access_fields(self) -> list[Any]:
+        return [self[name] for name in ACCESS_FEATURES]
