@@ -211,6 +211,9 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     #: was flushed; it is dropped here. Cleared by the first later event, so the steady state
     #: parses no event.
     _drop_through: int | None = None
+    #: The socket's access was refused: it is sending its error and closing, and nothing the hub
+    #: delivers meanwhile may reach it (seen in CI: a post after a revocation slipped in between).
+    _refused = False
     member_id: int | None = None
     display_name: str | None = None
     _show_names = False
@@ -440,6 +443,8 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             await self.hub.unsubscribe(self.group, self)
 
     async def hub_send(self, message: dict[str, Any]) -> None:
+        if self._refused:
+            return
         if message["text"] == ACCESS_CHANGED_TEXT:
             # Control event of the member group: re-authorise, never forward it.
             self._access_changed()
@@ -494,6 +499,7 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
                         if not moderator:
                             await self._replay_buffered_as_member()
                 except Refused as exc:
+                    self._refused = True
                     self._buffer = None
                     await self._send_error("forbidden", str(exc), None)
                     await self._close(CLOSE_FORBIDDEN)
@@ -621,6 +627,7 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             ref = ref if exc.ref is None else exc.ref
             await self._send_error(exc.code, exc.message, ref, exc.details)
         except Refused as exc:
+            self._refused = True
             await self._send_error("forbidden", str(exc), ref)
             await self._close(CLOSE_FORBIDDEN)
         except Exception:
