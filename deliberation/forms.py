@@ -52,6 +52,20 @@ class RowIdsChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class RowChoiceField(forms.ModelChoiceField):
+    """One row by id; an id no row can have (text, negative, beyond 64 bits) is refused before
+    the database is asked."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if row_id(str(value)) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Member

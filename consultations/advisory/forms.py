@@ -9,33 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consultations.advisory import services
+from consultations.inputs import form_link, link_field
 from consultations.venues import ACCESS_FEATURES
-from deliberation.forms import row_id
-from forums.errors import ServiceError
-
-
-class RowChoiceField(forms.ModelChoiceField):
-    """One row by id; an id no row can have (text, negative, beyond 64 bits) is refused before
-    the database is asked."""
-
-    def to_python(self, value: Any) -> Any:
-        if value in self.empty_values:
-            return None
-        if row_id(str(value)) is None:
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
-
-
-def _link(label: Any, help_text: Any = "") -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        help_text=help_text,
-        required=False,
-        max_length=services.MAX_URL,
-        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "url"}),
-    )
+from deliberation.forms import RowChoiceField
 
 
 class _CleanText(forms.Form):
@@ -47,14 +23,6 @@ class _CleanText(forms.Form):
             if isinstance(value, str) and "\x00" in value:
                 self.add_error(name, _("This field contains a character that is not allowed."))
         return data
-
-    def _link_clean(self, name: str) -> str:
-        try:
-            return services.clean_link(
-                self.cleaned_data.get(name, ""), label=str(self.fields[name].label)
-            )
-        except ServiceError as error:
-            raise forms.ValidationError(error.message) from None
 
 
 class AdvisoryForm(forms.Form):
@@ -73,7 +41,7 @@ class OrganisationForm(_CleanText):
         max_length=services.MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    url = _link(_("Web address (optional)"), _("Starting with https:// or http://."))
+    url = link_field(_("Web address (optional)"), _("Starting with https:// or http://."))
     badge_label = forms.CharField(
         label=_("Badge of its guests (optional)"),
         help_text=_("Shown beside its guests' names, e.g. “Initiative: Kotti & Co” or “Fraktion”."),
@@ -82,7 +50,7 @@ class OrganisationForm(_CleanText):
     )
 
     def clean_url(self) -> str:
-        return self._link_clean("url")
+        return form_link(self, "url")
 
 
 class MeetingForm(_CleanText):
@@ -111,7 +79,7 @@ class MeetingForm(_CleanText):
         max_length=services.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    video_url = _link(
+    video_url = link_field(
         _("Video room (optional)"),
         _("Only those who may take part in the forum are shown this link."),
     )
@@ -145,7 +113,7 @@ class MeetingForm(_CleanText):
         )
 
     def clean_video_url(self) -> str:
-        return self._link_clean("video_url")
+        return form_link(self, "video_url")
 
     @property
     def access_fields(self) -> list[Any]:

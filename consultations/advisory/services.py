@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from consultations.advisory.models import AdvisoryForum, AdvisoryRole, Meeting, Organisation
 from consultations.advisory.permissions import can_organise
+from consultations.inputs import clean_link, clean_text
 from consultations.venues import ACCESS_FEATURES
 from deliberation.models import Member
 from forums.errors import ServiceError
@@ -27,47 +26,9 @@ from forums.permissions import is_staff
 MAX_NAME = 200
 MAX_DESCRIPTION = 500
 MAX_BADGE = 60
-MAX_URL = 500
 MAX_TEXT = 2_000
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
-
-_http_url = URLValidator(schemes=["http", "https"])
-
-
-def clean_link(value: Any, *, label: str) -> str:
-    """``value`` if it is an http or https address (or empty); else ServiceError."""
-    value = str(value or "").strip()
-    if not value:
-        return ""
-    if len(value) > MAX_URL or "\x00" in value:
-        raise ServiceError("invalid", _("%(field)s is not a valid web address.") % {"field": label})
-    try:
-        _http_url(value)
-    except ValidationError:
-        raise ServiceError(
-            "invalid",
-            _("%(field)s must be a web address starting with http:// or https://.")
-            % {"field": label},
-        ) from None
-    return value
-
-
-def _text(value: Any, *, limit: int, label: str, required: bool = False) -> str:
-    value = str(value or "").strip()
-    if "\x00" in value:
-        raise ServiceError(
-            "invalid", _("%(field)s contains a character that is not allowed.") % {"field": label}
-        )
-    if required and not value:
-        raise ServiceError("invalid", _("Please fill in %(field)s.") % {"field": label})
-    if len(value) > limit:
-        raise ServiceError(
-            "too_long",
-            _("%(field)s may have at most %(limit)d characters.")
-            % {"field": label, "limit": limit},
-        )
-    return value
 
 
 def _require_organiser(actor: Any, advisory: AdvisoryForum) -> None:
@@ -110,12 +71,12 @@ def organiser_grant(
 
 def _organisation_fields(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        "name": _text(data.get("name"), limit=MAX_NAME, label=_("Name"), required=True),
-        "description": _text(
+        "name": clean_text(data.get("name"), limit=MAX_NAME, label=_("Name"), required=True),
+        "description": clean_text(
             data.get("description"), limit=MAX_DESCRIPTION, label=_("Short description")
         ),
         "url": clean_link(data.get("url"), label=_("Web address")),
-        "badge_label": _text(data.get("badge_label"), limit=MAX_BADGE, label=_("Badge")),
+        "badge_label": clean_text(data.get("badge_label"), limit=MAX_BADGE, label=_("Badge")),
     }
 
 
@@ -152,12 +113,12 @@ def _meeting_fields(
     if ends_at <= starts_at:
         raise ServiceError("invalid", _("A meeting must end after it starts."))
     fields: dict[str, Any] = {
-        "title": _text(data.get("title"), limit=MAX_NAME, label=_("Title"), required=True),
+        "title": clean_text(data.get("title"), limit=MAX_NAME, label=_("Title"), required=True),
         "starts_at": starts_at,
         "ends_at": ends_at,
-        "venue_name": _text(data.get("venue_name"), limit=MAX_NAME, label=_("Venue")),
-        "venue_address": _text(data.get("venue_address"), limit=MAX_TEXT, label=_("Address")),
-        "access_notes": _text(
+        "venue_name": clean_text(data.get("venue_name"), limit=MAX_NAME, label=_("Venue")),
+        "venue_address": clean_text(data.get("venue_address"), limit=MAX_TEXT, label=_("Address")),
+        "access_notes": clean_text(
             data.get("access_notes"), limit=MAX_TEXT, label=_("Further notes on access")
         ),
         "video_url": clean_link(data.get("video_url"), label=_("Video room")),

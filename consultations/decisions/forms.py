@@ -10,25 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.decisions import links, services
 from consultations.decisions.models import Decision, Topic
+from consultations.inputs import form_link, link_field
 from deliberation.forms import RowIdsChoiceField
-from forums.errors import ServiceError
-
-
-def _link_field(label: Any, help_text: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        help_text=help_text,
-        required=False,
-        max_length=services.MAX_URL,
-        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "url"}),
-    )
-
-
-def _clean_link(value: str, label: Any) -> str:
-    try:
-        return services.clean_link(value, label=str(label))
-    except ServiceError as error:
-        raise forms.ValidationError(error.message) from None
 
 
 class TopicsField(RowIdsChoiceField):
@@ -77,7 +60,7 @@ class DecisionForm(forms.Form):
             "invalid_pk_value": _("Please choose topics from the list."),
         },
     )
-    source_url = _link_field(
+    source_url = link_field(
         _("Source (optional)"),
         _("The official page: the parliament's documentation, the Senate's press release."),
     )
@@ -95,7 +78,7 @@ class DecisionForm(forms.Form):
         return day
 
     def clean_source_url(self) -> str:
-        return _clean_link(self.cleaned_data.get("source_url", ""), self.fields["source_url"].label)
+        return form_link(self, "source_url")
 
     def clean_discussion_address(self) -> Any:
         return links.discussion_from_address(self.cleaned_data.get("discussion_address", ""))
@@ -108,13 +91,13 @@ class DecideForm(forms.Form):
         max_length=services.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    result_url = _link_field(
+    result_url = link_field(
         _("Link to the result (optional)"),
         _("The resolution, the law as passed, the press release."),
     )
 
     def clean_result_url(self) -> str:
-        return _clean_link(self.cleaned_data.get("result_url", ""), self.fields["result_url"].label)
+        return form_link(self, "result_url")
 
 
 class FollowForm(forms.Form):

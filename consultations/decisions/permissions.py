@@ -36,6 +36,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from consultations.decisions.models import Decision, Topic
+from deliberation.forms import row_id
 from deliberation.models import Member
 from forums.permissions import can_view_forum, is_party_member, is_staff
 
@@ -126,9 +127,10 @@ def feed_reader(user: Any, key: str) -> Any:
         require_reader(user)
         return user
     pk, _sep, _signature = key.partition(":")
-    if not (pk.isascii() and pk.isdigit()) or len(pk) > 19:
+    member_id = row_id(pk)
+    if member_id is None:
         raise Http404
-    member = Member.objects.filter(pk=int(pk)).first()
+    member = Member.objects.filter(pk=member_id).first()
     if member is None:
         raise Http404
     try:

@@ -14,8 +14,6 @@ from datetime import time as Time
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -24,6 +22,7 @@ from django.utils.translation import gettext as _
 from consultations.decisions import notices
 from consultations.decisions.models import DISCUSSION_TARGETS, Decision, Topic, TopicFollow
 from consultations.decisions.permissions import can_edit, can_follow
+from consultations.inputs import clean_link, clean_text
 from deliberation import notifications
 from deliberation.markup import render_markdown
 from deliberation.models import Member
@@ -33,52 +32,14 @@ from forums.permissions import can_view_forum, is_staff
 MAX_TITLE = 200
 MAX_EXPLANATION = 300
 MAX_TEXT = 20_000
-MAX_URL = 500
 #: The days a decision may have: anything else is a typing error.
 FIRST_DAY = Date(2000, 1, 1)
 LAST_DAY = Date(2100, 12, 31)
-
-_http_url = URLValidator(schemes=["http", "https"])
 
 
 def _require_editor(actor: Member) -> None:
     if not can_edit(actor):
         raise ServiceError("forbidden", _("Only staff and organisers may change the calendar."))
-
-
-def _text(value: str, *, label: str, limit: int, required: bool) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise ServiceError(
-            "invalid", _("%(field)s contains a character that is not allowed.") % {"field": label}
-        )
-    if required and not value:
-        raise ServiceError("invalid", _("Please fill in: %(field)s.") % {"field": label})
-    if len(value) > limit:
-        raise ServiceError(
-            "too_long",
-            _("%(field)s may be at most %(limit)d characters long.")
-            % {"field": label, "limit": limit},
-        )
-    return value
-
-
-def clean_link(value: str, *, label: str) -> str:
-    """``value`` if it is an http or https address (or empty); else ServiceError."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if len(value) > MAX_URL or "\x00" in value:
-        raise ServiceError("invalid", _("%(field)s is not a valid web address.") % {"field": label})
-    try:
-        _http_url(value)
-    except ValidationError:
-        raise ServiceError(
-            "invalid",
-            _("%(field)s must be a web address starting with http:// or https://.")
-            % {"field": label},
-        ) from None
-    return value
 
 
 def _day(value: Any) -> Date:
@@ -132,11 +93,11 @@ def _fields(
         raise ServiceError("invalid", _("Please choose who decides."))
     if time is not None and not isinstance(time, Time):
         raise ServiceError("invalid", _("Please give the time as hours and minutes."))
-    body = _text(body, label=_("Text"), limit=MAX_TEXT, required=False)
+    body = clean_text(body, label=_("Text"), limit=MAX_TEXT, required=False)
     discussion_type, discussion_id = _discussion(actor, discussion, current=current)
     fields = {
-        "title": _text(title, label=_("Title"), limit=MAX_TITLE, required=True),
-        "explanation": _text(
+        "title": clean_text(title, label=_("Title"), limit=MAX_TITLE, required=True),
+        "explanation": clean_text(
             explanation, label=_("Short explanation"), limit=MAX_EXPLANATION, required=True
         ),
         "body": body,
@@ -247,7 +208,7 @@ def decision_decide(
     decided and every follower of one of its topics (the actor aside) is told once; entering it
     again corrects the result without telling anyone again."""
     _require_editor(actor)
-    result = _text(result, label=_("Result"), limit=MAX_TEXT, required=True)
+    result = clean_text(result, label=_("Result"), limit=MAX_TEXT, required=True)
     result_url = clean_link(result_url, label=_("Link to the result"))
     with transaction.atomic():
         locked = Decision.objects.select_for_update(of=("self",)).get(pk=decision.pk)
