@@ -319,14 +319,14 @@
   }
 
   // One request per action and data at a time: a second press while the first is on its way (a
-  // busy evening: seconds) sends nothing more; another entry's button still works. A busy server (503) names when to try again; the
-  // same data go again then, even if a live refresh re-rendered the form meanwhile.
+  // busy evening: seconds) sends nothing more; another entry's button still works. A busy server
+  // is asked again by Mitmachen.postForm (site.js), said once where the member is: the focus
+  // stays on what they pressed; the same data go again even if a live refresh re-rendered the form.
   var inFlight = {};
-  var MAX_TRIES = 5;
 
   function onSubmit(event) {
     var form = event.target.closest && event.target.closest("form[data-queue-form]");
-    if (!form || !window.fetch || !window.FormData) return;
+    if (!form || !window.fetch || !window.FormData || !M.postForm) return;
     event.preventDefault();
     var action = form.getAttribute("action") || window.location.href; // not form.action: buttons named "action" shadow it
     var data = new FormData(form);
@@ -337,7 +337,20 @@
     form.setAttribute("aria-busy", "true");
     var box = region() && region().querySelector("[data-queue-error]");
     if (box) box.hidden = true;
-    send(action, data, key, 1);
+    M.postForm(action, data, { onBusy: announce })
+      .then(function (answer) {
+        settle(key);
+        var body = answer.body || { ok: false, message: t("failed") };
+        if (body.ok) {
+          announce(body.message);
+          return refresh();
+        }
+        showError(region(), body.message || t("failed"));
+      })
+      .catch(function () {
+        settle(key);
+        showError(region(), t("failed"));
+      });
   }
 
   function keyOf(action, data) {
@@ -354,41 +367,6 @@
     document.querySelectorAll("form[data-queue-form][aria-busy]").forEach(function (form) {
       form.removeAttribute("aria-busy");
     });
-  }
-
-  function send(action, data, key, attempt) {
-    fetch(action, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-Requested-With": "fetch" },
-    })
-      .then(function (response) {
-        return response.json()
-          .catch(function () { return { ok: false, message: t("failed") }; })
-          .then(function (body) { return { status: response.status, body: body }; });
-      })
-      .then(function (answer) {
-        var body = answer.body;
-        if (answer.status === 503 && body.retry_after > 0 && attempt < MAX_TRIES) {
-          // Said once, where the member is: the focus stays on what they pressed.
-          if (attempt === 1) announce(body.message);
-          // Spread out, so that everyone sent back at once does not return at once.
-          window.setTimeout(function () { send(action, data, key, attempt + 1); },
-            body.retry_after * 1000 * (1 + Math.random()));
-          return;
-        }
-        settle(key);
-        if (body.ok) {
-          announce(body.message);
-          return refresh();
-        }
-        showError(region(), body.message || t("failed"));
-      })
-      .catch(function () {
-        settle(key);
-        showError(region(), t("failed"));
-      });
   }
 
   // --- start --------------------------------------------------------------------------------

@@ -6,6 +6,14 @@
  * still in the region is dropped. The region is emptied QUIET_MS after it spoke, so the same text
  * can be announced again later.
  *
+ * window.Mitmachen.postForm(action, data, options): POST a form's data (FormData, its CSRF token
+ * included) the way the pages' scripts send forms in place, asking for JSON (Accept and
+ * X-Requested-With: both conventions the views know). A busy server (503 with retry_after,
+ * deliberation/overload.py) is asked again after its hint, spread out (1x to 2x the hint, so that
+ * everyone sent back at once does not return at once), up to MAX_TRIES times; options.onBusy(message)
+ * is called once, at the first busy answer. Resolves to {status, ok, body}: body is the JSON answer,
+ * or null when the answer was not JSON. Rejects when the network fails.
+ *
  * window.Mitmachen.initMenu(): the header's menu button below 600 px (aria-expanded, Escape closes
  * and returns focus to the button). Without scripts the navigation simply stays open.
  */
@@ -61,6 +69,39 @@
     if (!batchTimer) {
       batchTimer = window.setTimeout(flush, BATCH_MS);
     }
+  };
+
+  // --- forms sent in place ----------------------------------------------------------------------
+  var MAX_TRIES = 5;
+
+  Mitmachen.postForm = function (action, data, options) {
+    var onBusy = (options && options.onBusy) || function () {};
+    function attempt(tries) {
+      return window
+        .fetch(action, {
+          method: "POST",
+          body: data,
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-Requested-With": "fetch" },
+        })
+        .then(function (response) {
+          return response
+            .json()
+            .catch(function () { return null; })
+            .then(function (body) { return { status: response.status, ok: response.ok, body: body }; });
+        })
+        .then(function (answer) {
+          var hint = answer.body && answer.body.retry_after;
+          if (answer.status !== 503 || !(hint > 0) || tries >= MAX_TRIES) {
+            return answer;
+          }
+          if (tries === 1) onBusy(answer.body.message);
+          return new Promise(function (resolve) {
+            window.setTimeout(resolve, hint * 1000 * (1 + Math.random()));
+          }).then(function () { return attempt(tries + 1); });
+        });
+    }
+    return attempt(1);
   };
 
   // --- the header's menu button ----------------------------------------------------------------

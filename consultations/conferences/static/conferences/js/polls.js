@@ -237,22 +237,13 @@
   }
 
   function postByFetch(form, card, button) {
-    return fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-Requested-With": "fetch" },
-      credentials: "same-origin",
+    return M.postForm(form.action, new FormData(form), {
+      onBusy: function (message) { focusAnswer(card, message, false); },
     })
-      .then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
-      })
       .then(function (answer) {
         var body = answer.body;
-        if (answer.status === 503 && body.retry_after > 0) {
-          focusAnswer(card, body.message, false);
-          window.setTimeout(function () {
-            if (form.isConnected) postByFetch(form, card, button);
-          }, body.retry_after * 1000);
+        if (!body) {
+          form.submit(); // the plain path gives the same answer
           return;
         }
         if (!body.html && answer.ok && body.ok && form.matches("form[data-poll-vote]")) {
@@ -277,7 +268,7 @@
     if (!(form instanceof HTMLFormElement)) return;
     if (!form.matches("form[data-poll-vote], form[data-poll-action]")) return;
     var card = form.closest("[data-poll]");
-    if (!card || !window.fetch) return;
+    if (!card || !window.fetch || !M.postForm) return;
     e.preventDefault();
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;

@@ -1,8 +1,8 @@
 /* The decisions calendar: the follow buttons toggle in place (deferred; no inline code).
  *
  * Without scripts each follow button is a POST form answered with a message and the same page.
- * With them, the form is sent by fetch (the same CSRF token, Accept: application/json); the
- * button's aria-pressed and the form's next value change in place and the server's sentence is
+ * With them, the form is sent in place (Mitmachen.postForm, site.js: the same CSRF token, JSON
+ * asked for, a busy server asked again after its hint); the button's aria-pressed and the form's next value change in place and the server's sentence is
  * announced through the page's one live region (window.Mitmachen.announce). On any failure the
  * form is sent the ordinary way.
  */
@@ -18,25 +18,20 @@
 
   function onSubmit(event) {
     var form = event.target.closest("[data-follow-form]");
-    if (!form || !window.fetch || form.hasAttribute("data-sending")) {
+    var M = window.Mitmachen || {};
+    if (!form || !window.fetch || !M.postForm || form.hasAttribute("data-sending")) {
       return;
     }
     event.preventDefault();
     var button = form.querySelector("[data-follow-button]");
     form.setAttribute("data-sending", "");
     button.setAttribute("aria-disabled", "true");
-    window
-      .fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("follow failed: " + response.status);
+    M.postForm(form.action, new FormData(form), { onBusy: M.announce })
+      .then(function (answer) {
+        if (!answer.ok || !answer.body) {
+          throw new Error("follow failed: " + answer.status);
         }
-        return response.json();
+        return answer.body;
       })
       .then(function (data) {
         // Every button of the same topic on the page (list and aside) shows the same state.
