@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from consultations.conferences import events, live, permissions
 from consultations.conferences.models import Conference, ConferenceEvent
-from consultations.conferences.polls import events as poll_events
 from consultations.conferences.polls import selectors as poll_selectors
 from consultations.conferences.polls import services as poll_services
 from consultations.conferences.polls.models import Poll
@@ -50,37 +49,6 @@ def _option_ids(frame: dict[str, Any]) -> list[int]:
     ):
         raise FrameError("invalid", _("Please choose one of the poll's options."))
     return value
-
-
-#: Poll events whose snapshot carries the results (a closed poll's among them).
-_POLL_SNAPSHOTS = frozenset({"poll.closed", "poll.hall_count"})
-
-
-def _names_voters(payload: dict[str, Any]) -> bool:
-    """Whether ``payload`` is a closed named poll's snapshot (its members' variant names)."""
-    poll = payload.get("poll")
-    return (
-        payload.get("type") in _POLL_SNAPSHOTS
-        and isinstance(poll, dict)
-        and poll.get("status") == Poll.Status.CLOSED
-        and poll.get("secret") is False
-    )
-
-
-def _with_voters(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The members' variant of replayed events: a closed named poll's snapshot with who chose
-    what (two queries for all such polls; ``voters_of`` asks the database again that each is
-    named and closed now)."""
-    ids = {p["poll"]["id"] for p in payloads if _names_voters(p)}
-    if not ids:
-        return payloads
-    voters = poll_selectors.voters_of(list(Poll.objects.filter(pk__in=ids)))
-    return [
-        {**p, "poll": poll_events.with_voters(p["poll"], voters[p["poll"]["id"]])}
-        if _names_voters(p) and p["poll"]["id"] in voters
-        else p
-        for p in payloads
-    ]
 
 
 class ConferenceConsumer(StreamConsumer):
@@ -138,7 +106,7 @@ class ConferenceConsumer(StreamConsumer):
         if moderator is None:
             moderator = self.privileged(user, stream)
         if moderator:
-            payloads = _with_voters(payloads)
+            payloads = poll_selectors.replayed_with_voters(payloads)
         return payloads
 
     def lost_access_message(self) -> str:

@@ -190,3 +190,36 @@ def latest_closed_poll(conference: Conference) -> Poll | None:
         .order_by("-closed_at", "-pk")
         .first()
     )
+
+
+#: Poll events whose snapshot carries the results (a closed poll's among them).
+_SNAPSHOT_EVENTS = frozenset({"poll.closed", "poll.hall_count"})
+
+
+def _names_voters(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is an event with a closed named poll's snapshot (what
+    :func:`events.names_shown` says of the poll, read off the stored event)."""
+    poll = payload.get("poll")
+    return (
+        payload.get("type") in _SNAPSHOT_EVENTS
+        and isinstance(poll, dict)
+        and poll.get("status") == Poll.Status.CLOSED
+        and poll.get("secret") is False
+    )
+
+
+def replayed_with_voters(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The members' variant of replayed conference events: a closed named poll's snapshot with
+    who chose what (the outbox keeps only the public one). Two queries for all such polls;
+    :func:`voters_of` asks the database again that each is named and closed now. Call only for
+    a reader who :func:`may_see_voters`."""
+    ids = {p["poll"]["id"] for p in payloads if _names_voters(p)}
+    if not ids:
+        return payloads
+    voters = voters_of(list(Poll.objects.filter(pk__in=ids)))
+    return [
+        {**p, "poll": events.with_voters(p["poll"], voters[p["poll"]["id"]])}
+        if _names_voters(p) and p["poll"]["id"] in voters
+        else p
+        for p in payloads
+    ]
