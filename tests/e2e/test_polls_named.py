@@ -2,7 +2,8 @@
 chose it (on the conference page and the poll's page), a guest who may read the conference sees
 the counts only; when the chair closes a named poll, the names reach an open conference page
 live (the members' variant of poll.closed) and a guest's page live without them. axe-core is
-clean in German and English at 360 and 1280 px (conference page, poll page, projector), and
+clean in German and English at 360 and 1280 px (conference page, poll page, the list by item,
+projector), and
 nothing scrolls sideways.
 
 Set POLL_SCREENSHOTS=<folder> to keep PNGs (360 and 1280 px) of the closed named poll.
@@ -86,6 +87,9 @@ def test_a_closed_named_poll_lists_the_voters_accessibly_to_members_only(
         set_language(page, language)
         check_page(page, language, problems)
         page.goto(f"/konferenzen/bk-koalition/abstimmungen/{poll.pk}/")
+        check_page(page, language, problems)
+        page.goto("/konferenzen/bk-koalition/abstimmungen/")  # every poll, by item
+        expect(page.locator(f"#poll-{poll.pk} [data-poll-voters] details")).to_have_count(3)
         check_page(page, language, problems)
         page.goto("/konferenzen/bk-koalition/beamer/")  # the newest closed poll, named
         expect(page.locator("[data-poll-projector] [data-poll-voters] details")).to_have_count(3)
