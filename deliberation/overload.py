@@ -19,6 +19,8 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from deliberation.fetch import wants_json
+
 logger = logging.getLogger(__name__)
 
 #: Seconds a client is asked to wait before trying again.
@@ -43,11 +45,7 @@ def pool_timed_out(exc: BaseException | None) -> bool:
 def busy_response(request: HttpRequest) -> HttpResponse:
     """The answer to a request that found no free database connection in time."""
     message = _("Many people are taking part at this moment. Please try again in a few seconds.")
-    # The pages' scripts ask for JSON one of two ways: polls.js and moderation by the header,
-    # queue.js by Accept (it sends both now); either gets the JSON it can act on.
-    if request.headers.get("X-Requested-With") == "fetch" or "application/json" in (
-        request.headers.get("Accept", "")
-    ):
+    if wants_json(request):
         response: HttpResponse = JsonResponse(
             {
                 "ok": False,

@@ -22,17 +22,11 @@ from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from deliberation.fetch import wants_json as is_fetch
 from forums.errors import ServiceError
-
-FETCH_HEADER = "X-Requested-With"
-FETCH_VALUE = "fetch"
 
 #: ServiceError codes -> HTTP status of the fetch answer.
 STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409}
-
-
-def is_fetch(request: HttpRequest) -> bool:
-    return request.headers.get(FETCH_HEADER) == FETCH_VALUE
 
 
 def fetch_aware(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

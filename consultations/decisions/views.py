@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from consultations.decisions import calendar, permissions, selectors, services
 from consultations.decisions.forms import DecideForm, DecisionForm, FollowForm
 from consultations.decisions.models import Topic
+from deliberation.fetch import wants_json
 from forums.errors import ServiceError
 from forums.views import login_if_anonymous
 
@@ -211,17 +212,13 @@ def decision_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "decisions/decide.html", {"form": form, "decision": decision})
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 @login_required
 @require_POST
 def topic_follow(request: HttpRequest, slug: str) -> HttpResponse:
     topic = permissions.access_topic(request.user, slug)
     form = FollowForm(request.POST)
     if not form.is_valid():
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": _("Please use the button.")}, status=400)
         messages.error(request, _("Please use the button."))
         return redirect("decisions:index")
@@ -233,7 +230,7 @@ def topic_follow(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         text = _("You no longer follow “%(topic)s”.")
     text = text % {"topic": topic.name}
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"following": following, "message": text})
     messages.success(request, text)
     next_url = request.POST.get("next", "")

@@ -25,13 +25,10 @@ from consultations.conferences.permissions import access_conference
 from consultations.conferences.polls import selectors, services
 from consultations.conferences.polls.forms import HallCountForm, PollOpenForm, VoteForm
 from consultations.conferences.polls.models import Poll
+from deliberation.fetch import wants_json as is_fetch
 from forums.errors import ServiceError
 
 STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409, "closed": 409}
-
-
-def is_fetch(request: HttpRequest) -> bool:
-    return request.headers.get("X-Requested-With") == "fetch"
 
 
 def _next(request: HttpRequest, default: str) -> str:

@@ -35,6 +35,7 @@ from consultations.conferences.queue.forms import (
 )
 from consultations.conferences.queue.models import SpeakRequest
 from consultations.conferences.queue.panel import panel_context
+from deliberation.fetch import wants_json
 from forums.errors import ServiceError
 
 View = Callable[..., HttpResponse]
@@ -53,23 +54,19 @@ def _login_if_anonymous(view: View) -> View:
     return wrapper
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def _back(conference: Conference) -> str:
     return f"{conference.get_absolute_url()}#redeliste"
 
 
 def _done(request: HttpRequest, conference: Conference, text: str) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": True, "message": text})
     messages.success(request, text)
     return redirect(_back(conference))
 
 
 def _refused(request: HttpRequest, conference: Conference, text: str) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": False, "message": text}, status=400)
     messages.error(request, text)
     return redirect(_back(conference))
@@ -89,7 +86,7 @@ def _form_page(
     status: int = 200,
     **extra: Any,
 ) -> HttpResponse:
-    if status >= 400 and _wants_json(request):
+    if status >= 400 and wants_json(request):
         errors = [str(e) for errs in form.errors.values() for e in errs]
         return JsonResponse({"ok": False, "message": " ".join(errors)}, status=status)
     context = {"conference": conference, "item": item, "form": form, **extra}
