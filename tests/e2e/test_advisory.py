@@ -1,11 +1,10 @@
 """Advisory forums in a real browser: an organiser adds a meeting by keyboard alone; the index,
 the page and the organisers' forms are axe-clean in German and English at 1280 and 360 px,
-without sideways scrolling. Screenshots (German) go to /tmp/shots-advisory/ for a look by eye."""
+without sideways scrolling. Set E2E_SCREENSHOTS=<folder> to keep PNGs of the German pages."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +16,15 @@ from consultations.decisions.services import topic_ensure
 from forums import services as forum_services
 from forums.models import Forum
 from tests import factories
-from tests.e2e.conftest import assert_only_local, login, set_language
-from tests.e2e.test_pages import DESKTOP, PHONE, assert_no_problems, check_page
+from tests.e2e.conftest import assert_only_local, login
+from tests.e2e.test_pages import (
+    assert_no_problems,
+    check_page,
+    check_pages_in_both_languages,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
-
-SHOTS = Path("/tmp/shots-advisory")
 
 
 @pytest.fixture
@@ -88,32 +90,9 @@ def world(daphne_live) -> dict[str, Any]:
     }
 
 
-def _shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("1280", DESKTOP), ("360", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-
-
-def _check_in_both_languages(page: Any, paths: list[str], *, shots: str) -> list[str]:
-    problems: list[str] = []
-    for language in ("de", "en"):
-        page.goto(paths[0])
-        if page.get_attribute("html", "lang") != language:
-            set_language(page, language)
-        for path in paths:
-            page.goto(path)
-            check_page(page, language, problems)
-            if language == "de":
-                name = path.strip("/").replace("/", "-")
-                _shoot(page, f"{shots}-{name}")
-    return problems
-
-
 def test_the_member_pages_pass_axe_in_both_languages_and_widths(page, world, request_log):
     login(page, world["alice"])
-    problems = _check_in_both_languages(
+    problems = check_pages_in_both_languages(
         page, ["/ratschlaege/", world["advisory"].get_absolute_url()], shots="member"
     )
     assert_no_problems(problems)
@@ -123,7 +102,7 @@ def test_the_member_pages_pass_axe_in_both_languages_and_widths(page, world, req
 def test_the_organiser_pages_pass_axe_in_both_languages_and_widths(page, world):
     login(page, world["mo"])
     slug = world["advisory"].forum.slug
-    problems = _check_in_both_languages(
+    problems = check_pages_in_both_languages(
         page,
         [
             f"/ratschlaege/{slug}/",
@@ -165,7 +144,7 @@ def test_an_organiser_adds_a_meeting_by_keyboard(page, world, browser_errors):
     page.wait_for_function("() => document.activeElement.classList.contains('error-summary')")
     problems: list[str] = []
     check_page(page, "de", problems)
-    _shoot(page, "organiser-meeting-errors")
+    screenshot(page, "organiser-meeting-errors")
     assert_no_problems(problems)
     page.focus("#id_venue_name")
     page.keyboard.type("Rathaus Kreuzberg")

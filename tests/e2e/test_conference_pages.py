@@ -14,8 +14,8 @@ from consultations.conferences import services
 from consultations.conferences.models import Registration
 from consultations.conferences.tracker import services as tracker
 from tests import factories
-from tests.e2e.conftest import assert_only_local, login, set_language
-from tests.e2e.test_pages import assert_no_problems, check_page
+from tests.e2e.conftest import assert_only_local, login
+from tests.e2e.test_pages import assert_no_problems, check_page, check_pages_in_both_languages
 
 pytestmark = pytest.mark.e2e
 
@@ -68,21 +68,9 @@ def world(daphne_live) -> dict[str, Any]:
     return {"sam": sam, "alice": alice, "conference": conference, "commitment": commitment}
 
 
-def _check_in_both_languages(page: Any, paths: list[str]) -> list[str]:
-    problems: list[str] = []
-    for language in ("de", "en"):
-        page.goto(paths[0])
-        if page.get_attribute("html", "lang") != language:
-            set_language(page, language)
-        for path in paths:
-            page.goto(path)
-            check_page(page, language, problems)
-    return problems
-
-
 def test_the_member_pages_pass_axe_in_both_languages_and_widths(page, world, request_log):
     login(page, world["alice"])
-    problems = _check_in_both_languages(
+    problems = check_pages_in_both_languages(
         page,
         [
             "/konferenzen/",
@@ -98,7 +86,7 @@ def test_the_member_pages_pass_axe_in_both_languages_and_widths(page, world, req
 
 def test_the_organiser_pages_pass_axe_in_both_languages_and_widths(page, world):
     login(page, world["sam"])
-    problems = _check_in_both_languages(
+    problems = check_pages_in_both_languages(
         page,
         [
             world["conference"].get_absolute_url(),

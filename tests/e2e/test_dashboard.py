@@ -4,9 +4,7 @@ loaded from third parties. Set DASHBOARD_SCREENSHOTS=<folder> to keep PNGs of ea
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +14,13 @@ from deliberation import dashboard as slots
 from forums import services
 from forums.models import Thread
 from tests.e2e.conftest import assert_only_local, login, set_language
-from tests.e2e.test_pages import DESKTOP, LANGUAGES, PHONE, assert_no_problems, check_page
+from tests.e2e.test_pages import (
+    LANGUAGES,
+    PHONE,
+    assert_no_problems,
+    check_page,
+    screenshot,
+)
 from tests.factories import make_forum, make_member, make_post, make_thread
 
 pytestmark = pytest.mark.e2e
@@ -32,17 +36,6 @@ FOCUSED = """() => {
     inMain: !!(el && el.closest('main')),
   };
 }"""
-
-
-def _screenshot(page: Any, name: str) -> None:
-    folder = os.environ.get("DASHBOARD_SCREENSHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for label, size in (("1280", DESKTOP), ("360", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def _tab_through(page: Any, stops: int = 60) -> list[dict[str, Any]]:
@@ -88,7 +81,7 @@ def test_a_members_dashboard_is_accessible_and_reachable_by_keyboard(
     set_language(page, language)
     assert page.locator("main .badge--count").count() >= 2
     check_page(page, language, problems)
-    _screenshot(page, f"member-{language}")
+    screenshot(page, f"member-{language}", folder_variable="DASHBOARD_SCREENSHOTS")
 
     stops = _tab_through(page)
     main_links = {stop["href"] for stop in stops if stop["inMain"]}
@@ -119,7 +112,7 @@ def test_a_new_members_empty_dashboard_says_what_to_do(
     assert page.locator("main .empty-state").count() == 1
     assert page.locator("main .empty-state a[href='/foren/']").count() == 1
     check_page(page, language, problems)
-    _screenshot(page, f"empty-{language}")
+    screenshot(page, f"empty-{language}", folder_variable="DASHBOARD_SCREENSHOTS")
     assert_no_problems(problems + browser_errors)
     assert_only_local(request_log)
 
@@ -139,7 +132,7 @@ def test_a_visitors_dashboard_explains_and_offers_the_login(
     assert page.locator("main a.button[href='/anmelden/']").count() == 1
     assert page.locator("main a.dash-title").count() == 1
     check_page(page, language, problems)
-    _screenshot(page, f"visitor-{language}")
+    screenshot(page, f"visitor-{language}", folder_variable="DASHBOARD_SCREENSHOTS")
 
     stops = _tab_through(page)
     assert "/anmelden/" in {stop["href"] for stop in stops if stop["inMain"]}
@@ -197,5 +190,5 @@ def test_live_and_coming_up_sections_are_accessible(
     page.set_content(html, wait_until="load")
     assert page.locator("main .badge--live").count() == 1
     check_page(page, language, problems)
-    _screenshot(page, f"live-{language}")
+    screenshot(page, f"live-{language}", folder_variable="DASHBOARD_SCREENSHOTS")
     assert_no_problems(problems + browser_errors)

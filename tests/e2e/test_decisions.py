@@ -1,12 +1,11 @@
 """The decisions calendar in a real browser: a member follows a topic by keyboard alone, staff
 add a decision in that topic, and the member finds it on the dashboard; the list, the month,
 a decision and the forms are axe-clean in German and English at 1280 and 360 px, without
-sideways scrolling. Screenshots of each page go to /tmp/shots-decisions/ for a look by eye."""
+sideways scrolling. Set E2E_SCREENSHOTS=<folder> to keep PNGs of each German page."""
 
 from __future__ import annotations
 
 from datetime import time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +14,15 @@ from django.utils import timezone
 from consultations.decisions import services
 from consultations.decisions.models import Decision, TopicFollow
 from tests import factories
-from tests.e2e.conftest import assert_only_local, login, set_language
-from tests.e2e.test_pages import DESKTOP, PHONE, assert_no_problems, check_page
+from tests.e2e.conftest import assert_only_local, login
+from tests.e2e.test_pages import (
+    assert_no_problems,
+    check_page,
+    check_pages_in_both_languages,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
-
-SHOTS = Path("/tmp/shots-decisions")
 
 
 @pytest.fixture
@@ -66,14 +68,6 @@ def world(daphne_live) -> dict[str, Any]:
         result_url="https://www.parlament-berlin.de/",
     )
     return {"sam": sam, "alice": alice, "topics": topics, "upcoming": upcoming, "decided": decided}
-
-
-def _shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("1280", DESKTOP), ("360", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def test_a_member_follows_by_keyboard_and_finds_a_new_decision_on_the_dashboard(
@@ -132,26 +126,11 @@ def test_a_member_follows_by_keyboard_and_finds_a_new_decision_on_the_dashboard(
     assert not browser_errors
 
 
-def _check_in_both_languages(page: Any, paths: list[str], *, shots: str = "") -> list[str]:
-    problems: list[str] = []
-    for language in ("de", "en"):
-        page.goto(paths[0])
-        if page.get_attribute("html", "lang") != language:
-            set_language(page, language)
-        for path in paths:
-            page.goto(path)
-            check_page(page, language, problems)
-            if shots and language == "de":
-                name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")
-                _shoot(page, f"{shots}-{name or 'start'}")
-    return problems
-
-
 def test_the_member_pages_pass_axe_in_both_languages_and_widths(page, world, request_log):
     services.topic_follow(actor=world["alice"], topic=world["topics"]["senioren"], follow=True)
     login(page, world["alice"])
     today = timezone.localdate()
-    problems = _check_in_both_languages(
+    problems = check_pages_in_both_languages(
         page,
         [
             "/entscheidungen/",
@@ -171,7 +150,7 @@ def test_the_member_pages_pass_axe_in_both_languages_and_widths(page, world, req
 def test_the_organiser_pages_pass_axe_in_both_languages_and_widths(page, world):
     login(page, world["sam"])
     pk = world["upcoming"].pk
-    problems = _check_in_both_languages(
+    problems = check_pages_in_both_languages(
         page,
         [
             "/entscheidungen/neu/",
@@ -196,6 +175,6 @@ def test_a_refused_form_focuses_its_error_summary_and_is_accessible(page, world)
     page.wait_for_function("() => document.activeElement.classList.contains('error-summary')")
     problems: list[str] = []
     check_page(page, "de", problems)
-    _shoot(page, "staff-form-errors")
+    screenshot(page, "staff-form-errors")
     assert_no_problems(problems)
     assert not Decision.objects.filter(title="").exists()

@@ -3,6 +3,8 @@ usable on a 360 px wide phone, reachable by keyboard, and loading nothing from t
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,6 +59,37 @@ def _ids(violations: list[dict[str, Any]]) -> set[str]:
 
 def assert_no_problems(problems: list[str]) -> None:
     assert not problems, "\n".join(problems)
+
+
+def check_pages_in_both_languages(page: Any, paths: list[str], *, shots: str = "") -> list[str]:
+    """:func:`check_page` for each of ``paths`` in German, then in English (the language switched
+    on the first path if the page is in the other); with ``shots``, each German page is also kept
+    as PNGs named after ``shots`` and the path (:func:`screenshot`)."""
+    problems: list[str] = []
+    for language in LANGUAGES:
+        page.goto(paths[0])
+        if page.get_attribute("html", "lang") != language:
+            set_language(page, language)
+        for path in paths:
+            page.goto(path)
+            check_page(page, language, problems)
+            if shots and language == "de":
+                name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")
+                screenshot(page, f"{shots}-{name or 'start'}")
+    return problems
+
+
+def screenshot(page: Any, name: str, *, folder_variable: str = "E2E_SCREENSHOTS") -> None:
+    """Keep the page as PNGs at 1280 and 360 px in the folder the environment variable
+    ``folder_variable`` names; nothing when it is unset (CI takes none)."""
+    folder = os.environ.get(folder_variable)
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for label, size in (("1280", DESKTOP), ("360", PHONE)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -11,10 +11,6 @@ Set POLL_SCREENSHOTS=<folder> to keep PNGs (360 and 1280 px) of the closed named
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
-
 import pytest
 from playwright.sync_api import expect
 
@@ -25,24 +21,11 @@ from tests import factories
 from tests.conferences.conftest import agenda, chair, conference  # noqa: F401
 from tests.conferences.polls_support import register
 from tests.e2e.conftest import login, set_language
-from tests.e2e.test_pages import DESKTOP, PHONE, assert_no_problems, check_page
+from tests.e2e.test_pages import assert_no_problems, check_page, screenshot
 
 pytestmark = pytest.mark.e2e
 
 NAMES = ["Bob", "Dana Weiß-Oğuz", "Emil", "Frieda", "Gül", "Hanne", "zoe"]
-
-
-def _screenshot(page: Any, name: str) -> None:
-    folder = os.environ.get("POLL_SCREENSHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for label, size in (("1280", DESKTOP), ("360", PHONE)):
-        page.set_viewport_size(size)
-        card = page.locator("[data-poll-voters]").first
-        card.scroll_into_view_if_needed()
-        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 @pytest.fixture
@@ -95,7 +78,7 @@ def test_a_closed_named_poll_lists_the_voters_accessibly_to_members_only(
         expect(page.locator("[data-poll-projector] [data-poll-voters] details")).to_have_count(3)
         check_page(page, language, problems)
         if language == "de":
-            _screenshot(page, "named-poll-projector-de")
+            screenshot(page, "named-poll-projector-de", folder_variable="POLL_SCREENSHOTS")
     assert_no_problems(problems)
     page.goto("/konferenzen/bk-koalition/")
     groups = page.locator(f"#poll-{poll.pk} [data-poll-voters] details")
@@ -103,9 +86,9 @@ def test_a_closed_named_poll_lists_the_voters_accessibly_to_members_only(
     expect(groups.nth(0).locator("summary")).to_have_text("Yes: 4 names")
     expect(groups.nth(0).locator("li")).to_have_text(["Bob", "Emil", "Frieda", "zoe"])
     expect(groups.nth(1).locator("li")).to_have_text(["Alice", "Dana Weiß-Oğuz", "Hanne"])
-    _screenshot(page, "named-poll-closed-en")
+    screenshot(page, "named-poll-closed-en", folder_variable="POLL_SCREENSHOTS")
     set_language(page, "de")
-    _screenshot(page, "named-poll-closed-de")
+    screenshot(page, "named-poll-closed-de", folder_variable="POLL_SCREENSHOTS")
 
     guest = new_context().new_page()
     login(guest, world["gina"])

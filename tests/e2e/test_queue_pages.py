@@ -9,9 +9,7 @@ Set QUEUE_SCREENSHOTS=<folder> to keep PNGs of each page.
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,21 +20,10 @@ from consultations.conferences.models import Conference, ConferenceRole, Registr
 from consultations.conferences.queue import services
 from consultations.conferences.queue.models import SpeakRequest
 from tests.e2e.conftest import assert_only_local, login, set_language
-from tests.e2e.test_pages import DESKTOP, PHONE, assert_no_problems, check_page
+from tests.e2e.test_pages import assert_no_problems, check_page, screenshot
 from tests.factories import make_member, make_staff
 
 pytestmark = pytest.mark.e2e
-
-
-def _screenshot(page: Any, name: str) -> None:
-    folder = os.environ.get("QUEUE_SCREENSHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for label, size in (("1280", DESKTOP), ("360", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 @pytest.fixture
@@ -91,10 +78,10 @@ def test_the_queue_pages_are_accessible_for_chair_and_member(
         page.goto("/konferenzen/bk/")
         set_language(page, language)
         check_page(page, language, problems)
-        _screenshot(page, f"queue-{who}-{language}")
+        screenshot(page, f"queue-{who}-{language}", folder_variable="QUEUE_SCREENSHOTS")
         page.goto("/konferenzen/bk/beamer/")
         check_page(page, language, problems)
-        _screenshot(page, f"projector-{who}-{language}")
+        screenshot(page, f"projector-{who}-{language}", folder_variable="QUEUE_SCREENSHOTS")
     assert_no_problems(problems)
     assert not browser_errors, browser_errors
     assert_only_local(request_log)
