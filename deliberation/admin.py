@@ -71,6 +71,7 @@ class MemberAdmin(UserAdmin):
                     "language",
                     "kind",
                     "affiliation",
+                    "badge_label",
                 )
             },
         ),

@@ -95,6 +95,14 @@ class Member(AbstractBaseUser, PermissionsMixin):
     affiliation = models.CharField(
         _("affiliation badge"), max_length=20, choices=Affiliation.choices, blank=True
     )
+    #: The badge's own words ("Initiative: Kotti & Co"), set by a guest's first invitation;
+    #: empty: the affiliation's name.
+    badge_label = models.CharField(
+        _("badge text"),
+        max_length=60,
+        blank=True,
+        help_text=_("Shown instead of the affiliation's name, e.g. “Initiative: Kotti & Co”."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -128,7 +136,10 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     @property
     def badge(self) -> str:
-        """The visible badge next to the display name ("Initiative", "Fraktion"), or ''."""
+        """The visible badge next to the display name ("Initiative: Kotti & Co", "Fraktion"),
+        or ''."""
+        if self.badge_label:
+            return self.badge_label
         return self.get_affiliation_display() if self.affiliation else ""
 
     @property

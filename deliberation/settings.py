@@ -205,6 +205,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 86400, minimum=600)
+# An invited guest's confirmation link (seconds), and how many sign-ups through invitation links
+# one IP address may try per hour, and how many mails one address may be sent by them per hour.
+GUEST_CONFIRM_TIMEOUT = env_int("GUEST_CONFIRM_TIMEOUT", 3 * 86400, minimum=600)
+GUEST_SIGNUP_LIMIT_IP = env_int("GUEST_SIGNUP_LIMIT_IP", 20, minimum=1)
+GUEST_SIGNUP_LIMIT_ADDRESS = env_int("GUEST_SIGNUP_LIMIT_ADDRESS", 3, minimum=1)
 # Login lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one address from one
 # IP, that pair is locked for LOGIN_LOCKOUT_MINUTES (each further try restarts the wait). Not the IP
 # alone: members at a conference share the hall's address. Not the address alone: a stranger could
@@ -298,6 +303,9 @@ if EMAIL_HOST:
         raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
 elif PRODUCTION:
     raise ImproperlyConfigured("EMAIL_HOST is not set: production needs SMTP for password links.")
+elif EMAIL_FILE_PATH := env_str("EMAIL_FILE_PATH"):
+    # Development and the browser tests: each mail a file in this folder, to open its links.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mitmachen <mitmachen@localhost>")

@@ -19,7 +19,7 @@ from forums.models import Forum, Post, Thread
 @admin.register(Forum)
 class ForumAdmin(GuardedModelAdmin):
     list_display = ["title", "slug", "kind", "visibility", "state", "premoderated"]
-    list_filter = ["kind", "visibility", "state", "premoderated"]
+    list_filter = ["kind", "visibility", "state", "premoderated", "hold_guest_posts"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
 

@@ -17,7 +17,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from deliberation.models import StreamEvent
 
 #: Short names the forum URLs use themselves (``/foren/suche/`` is the search page).
-RESERVED_SLUGS = frozenset({"suche", "thema", "beitrag"})
+RESERVED_SLUGS = frozenset({"suche", "thema", "beitrag", "einladung"})
 
 
 def validate_forum_slug(value: str) -> None:
@@ -64,7 +64,12 @@ class Forum(models.Model):
     premoderated = models.BooleanField(
         _("pre-moderation"),
         default=False,
-        help_text=_("Posts of members wait for a moderator. Guests' posts always wait."),
+        help_text=_("Every post waits for a moderator before others see it."),
+    )
+    hold_guest_posts = models.BooleanField(
+        _("hold guests' posts"),
+        default=True,
+        help_text=_("Posts of invited guests wait for a moderator before others see it."),
     )
     show_moderator_names = models.BooleanField(
         _("show moderators' names in the public log"), default=False

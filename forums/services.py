@@ -301,11 +301,33 @@ def forum_revoke(*, actor: Member, forum: Forum, member: Member, right: str) -> 
     access_changed_on_commit(member.pk)
 
 
+def forum_set_hold_guest_posts(*, forum: Forum, on: bool) -> Forum:
+    """Whether guests' posts wait for a moderator in ``forum`` (the caller checked the actor's
+    right: an advisory forum's organisers decide it for theirs)."""
+    forum.hold_guest_posts = bool(on)
+    forum.save(update_fields=["hold_guest_posts"])
+    return forum
+
+
+def guest_participation_grant(*, forum: Forum, member: Member) -> None:
+    """Let ``member`` take part in ``forum`` because an invitation the caller has checked says
+    so (``consultations.advisory.invitations``): no actor, the invitation is the authority."""
+    assign_perm(RIGHTS["participate"], member, forum)
+
+
+def guest_participation_end(*, forum: Forum, member: Member) -> None:
+    """Take every right ``member`` held directly in ``forum`` away (an organiser ended a guest's
+    access, checked by the caller). Their open sockets re-authorise once this commits and close."""
+    for perm in RIGHTS.values():
+        remove_perm(perm, member, forum)
+    access_changed_on_commit(member.pk)
+
+
 # --- threads and posts --------------------------------------------------------------------------
 
 
 def _is_held(actor: Member, forum: Forum, moderator: bool) -> bool:
-    return not moderator and (forum.premoderated or actor.is_guest)
+    return not moderator and (forum.premoderated or (actor.is_guest and forum.hold_guest_posts))
 
 
 def _insert_post(

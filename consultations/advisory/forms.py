@@ -26,11 +26,20 @@ class _CleanText(forms.Form):
 
 
 class AdvisoryForm(forms.Form):
+    hold_guest_posts = forms.BooleanField(
+        label=_("Guests' posts wait for a moderator"),
+        help_text=_(
+            "Recommended. Members' posts appear at once unless the whole forum is moderated."
+        ),
+        required=False,
+    )
+
     def __init__(self, *args: Any, topics: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["topic"] = RowChoiceField(
             label=_("Topic"), queryset=topics, required=False, empty_label=_("(no topic)")
         )
+        self.order_fields(["topic", "hold_guest_posts"])
 
 
 class OrganisationForm(_CleanText):

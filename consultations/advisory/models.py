@@ -112,3 +112,7 @@ class Meeting(VenueAccess):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The feature folders' models, registered under this app's label.
+from consultations.advisory.invitations.models import Invitation, InvitationUse  # noqa: E402, F401

@@ -19,6 +19,7 @@ from consultations.advisory.permissions import can_organise
 from consultations.inputs import clean_link, clean_text
 from consultations.venues import ACCESS_FEATURES
 from deliberation.models import Member
+from forums import services as forum_services
 from forums.errors import ServiceError
 from forums.models import Forum
 from forums.permissions import is_staff
@@ -46,10 +47,16 @@ def advisory_create(*, actor: Member, forum: Forum, topic: Any = None) -> Adviso
     return advisory
 
 
-def advisory_update(*, actor: Member, advisory: AdvisoryForum, topic: Any) -> AdvisoryForum:
+def advisory_update(
+    *, actor: Member, advisory: AdvisoryForum, topic: Any, hold_guest_posts: bool | None = None
+) -> AdvisoryForum:
+    """Change the topic and (if given) whether guests' posts wait for a moderator."""
     _require_organiser(actor, advisory)
-    advisory.topic = topic
-    advisory.save(update_fields=["topic"])
+    with transaction.atomic():
+        advisory.topic = topic
+        advisory.save(update_fields=["topic"])
+        if hold_guest_posts is not None:
+            forum_services.forum_set_hold_guest_posts(forum=advisory.forum, on=hold_guest_posts)
     return advisory
 
 

@@ -1,6 +1,6 @@
 """Advisory forum URLs (German paths), mounted at ``/ratschlaege/``, namespace ``advisory``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from consultations.advisory import views
 
@@ -8,6 +8,8 @@ app_name = "advisory"
 
 urlpatterns = [
     path("", views.advisory_index, name="index"),
+    # Before "<slug>/": a forum called "einladung" must not swallow the links.
+    path("", include("consultations.advisory.invitations.urls")),
     path("<slug:slug>/", views.advisory_detail, name="detail"),
     path("<slug:slug>/bearbeiten/", views.advisory_edit, name="edit"),
     path("<slug:slug>/treffen/neu/", views.meeting_form, name="meeting_create"),

@@ -64,7 +64,10 @@ def advisory_edit(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 services.advisory_update(
-                    actor=request.user, advisory=advisory, topic=form.cleaned_data["topic"]
+                    actor=request.user,
+                    advisory=advisory,
+                    topic=form.cleaned_data["topic"],
+                    hold_guest_posts=form.cleaned_data["hold_guest_posts"],
                 )
             except ServiceError as error:
                 form.add_error(None, error.message)
@@ -72,7 +75,10 @@ def advisory_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, _("The advisory forum has been changed."))
                 return redirect(advisory)
     else:
-        form = AdvisoryForm(initial={"topic": advisory.topic}, topics=topics)
+        form = AdvisoryForm(
+            initial={"topic": advisory.topic, "hold_guest_posts": advisory.forum.hold_guest_posts},
+            topics=topics,
+        )
     return render(request, "advisory/edit.html", {"advisory": advisory, "form": form})
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations.advisory import services
-from consultations.advisory.models import Meeting, Organisation
+from consultations.advisory.models import Invitation, Meeting, Organisation
 from tests.advisory.conftest import VIDEO
 from tests.hostile import client_of
 
@@ -46,6 +46,7 @@ def _pages(advisory, meeting, organisation) -> dict[str, tuple[str, dict]]:
             reverse("advisory:organisation_edit", args=[slug, organisation.pk]),
             WRITE,
         ),
+        "invitations": (reverse("advisory:invitations", args=[slug]), WRITE),
     }
 
 
@@ -56,6 +57,7 @@ PAGES = [
     "meeting_edit",
     "organisation_create",
     "organisation_edit",
+    "invitations",
 ]
 
 
@@ -74,7 +76,7 @@ def test_a_post_by_each_role_changes_only_what_the_grid_allows(
     request, advisory, meeting, organisation, role, page
 ):
     url, expected = _pages(advisory, meeting, organisation)[page]
-    before = (Meeting.objects.count(), Organisation.objects.count())
+    before = (Meeting.objects.count(), Organisation.objects.count(), Invitation.objects.count())
     # empty forms, and a topic id beyond 64 bits (the topic itself may be left empty)
     response = _client(request, role).post(url, {"topic": str(2**64)} if page == "edit" else {})
     if expected[role] == 200:
@@ -82,7 +84,11 @@ def test_a_post_by_each_role_changes_only_what_the_grid_allows(
         assert b"error-summary" in response.content
     else:
         assert response.status_code == expected[role]
-    assert (Meeting.objects.count(), Organisation.objects.count()) == before
+    assert (
+        Meeting.objects.count(),
+        Organisation.objects.count(),
+        Invitation.objects.count(),
+    ) == before
 
 
 @pytest.mark.parametrize("role", ROLES)
