@@ -9,6 +9,7 @@ app_name = "advisory"
 urlpatterns = [
     path("", views.advisory_index, name="index"),
     path("<slug:slug>/", views.advisory_detail, name="detail"),
+    path("<slug:slug>/beteiligung/", views.advisory_figures, name="figures"),
     path("<slug:slug>/bearbeiten/", views.advisory_edit, name="edit"),
     path("<slug:slug>/treffen/neu/", views.meeting_form, name="meeting_create"),
     path("<slug:slug>/treffen/<int:pk>/", views.meeting_form, name="meeting_edit"),
