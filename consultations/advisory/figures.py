@@ -96,10 +96,16 @@ class Figures:
 
     @property
     def guest_post_share(self) -> float | None:
-        """Posts by guests among all counted posts, in per cent."""
+        """Posts by guests among all counted posts (deleted accounts' included), in per cent."""
         if self.guest_posts is None or not self.posts:
             return None
         return 100 * self.guest_posts / self.posts
+
+    @property
+    def member_post_share(self) -> float | None:
+        if self.member_posts is None or not self.posts:
+            return None
+        return 100 * self.member_posts / self.posts
 
 
 def figures_shown(counts: Counts) -> Figures:

@@ -80,7 +80,8 @@ def test_five_participants_show_the_totals_but_no_split_when_a_group_is_under_fi
     assert not figures.groups_shown
     assert figures.guests is figures.members is None
     assert figures.guest_posts is figures.member_posts is None
-    assert figures.guest_share is figures.member_share is figures.guest_post_share is None
+    assert figures.guest_share is figures.member_share is None
+    assert figures.guest_post_share is figures.member_post_share is None
 
 
 @pytest.mark.parametrize("guests,members", [(4, 5), (5, 4), (4, 40), (40, 4)])
@@ -102,6 +103,7 @@ def test_five_guests_and_five_members_show_the_split():
     )
     assert figures.guest_share == 25 and figures.member_share == 75
     assert figures.guest_post_share == pytest.approx(100 * 10 / 44)
+    assert figures.member_post_share == pytest.approx(100 * 30 / 44)
 
 
 @pytest.mark.parametrize("value", [None, "", "alle", "7", "30 ", "365", "-1", "\x00", ["30"], 30])
