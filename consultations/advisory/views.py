@@ -94,7 +94,6 @@ def advisory_figures(request: HttpRequest, slug: str) -> HttpResponse:
             "period_label": figures.PERIODS[period][1],
             "since": since,
             "figures": figures.advisory_figures(advisory=advisory, since=since),
-            "min_group": figures.MIN_GROUP,
         },
     )
 
