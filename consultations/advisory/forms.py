@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consultations.advisory import services
+from consultations.advisory.figures import PERIODS
 from consultations.inputs import form_link, link_field
 from consultations.venues import ACCESS_FEATURES
 from deliberation.forms import RowChoiceField
@@ -127,3 +128,14 @@ class MeetingForm(_CleanText):
     @property
     def access_fields(self) -> list[Any]:
         return [self[name] for name in ACCESS_FEATURES]
+
+
+class PeriodForm(forms.Form):
+    """The period of the participation figures (a GET form; the view reads the value through
+    ``figures.period_of``, so a bad value is all time and this form only renders the choice)."""
+
+    zeitraum = forms.ChoiceField(
+        label=_("Period"),
+        choices=[(key, label) for key, (_days, label) in PERIODS.items()],
+        required=False,
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     # Before "<slug>/": a forum called "einladung" must not swallow the links.
     path("", include("consultations.advisory.invitations.urls")),
     path("<slug:slug>/", views.advisory_detail, name="detail"),
+    path("<slug:slug>/beteiligung/", views.advisory_figures, name="figures"),
     path("<slug:slug>/bearbeiten/", views.advisory_edit, name="edit"),
     path("<slug:slug>/treffen/neu/", views.meeting_form, name="meeting_create"),
     path("<slug:slug>/treffen/<int:pk>/", views.meeting_form, name="meeting_edit"),

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consultations.advisory import permissions, selectors, services
-from consultations.advisory.forms import AdvisoryForm, MeetingForm, OrganisationForm
+from consultations.advisory import figures, permissions, selectors, services
+from consultations.advisory.forms import AdvisoryForm, MeetingForm, OrganisationForm, PeriodForm
 from consultations.advisory.models import Meeting, Organisation
 from consultations.venues import ACCESS_FEATURES
 from forums import permissions as forum_permissions
@@ -80,6 +80,28 @@ def advisory_edit(request: HttpRequest, slug: str) -> HttpResponse:
             topics=topics,
         )
     return render(request, "advisory/edit.html", {"advisory": advisory, "form": form})
+
+
+@login_if_anonymous
+def advisory_figures(request: HttpRequest, slug: str) -> HttpResponse:
+    """Participation figures (organisers and staff only; see ``figures.figures_shown`` for what
+    is never shown). A guest of the forum, like a member, gets 403: they may see the forum, so
+    the answer tells them nothing new."""
+    advisory = permissions.access_advisory(request.user, slug, organise=True)
+    period = figures.period_of(request.GET.get("zeitraum"))
+    since = figures.period_start(period)
+    return render(
+        request,
+        "advisory/figures.html",
+        {
+            "advisory": advisory,
+            "forum": advisory.forum,
+            "form": PeriodForm(initial={"zeitraum": period}),
+            "period_label": figures.PERIODS[period][1],
+            "since": since,
+            "figures": figures.advisory_figures(advisory=advisory, since=since),
+        },
+    )
 
 
 def _object(queryset: Any, pk: int) -> Any:

@@ -8,13 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from consultations.advisory import services
 from consultations.advisory.models import Meeting
 from consultations.decisions.services import topic_ensure
+from deliberation.models import Member
 from forums import services as forum_services
-from forums.models import Forum
+from forums.models import Forum, Post
 from tests import factories
 from tests.e2e.conftest import assert_only_local, login
 from tests.e2e.test_pages import (
@@ -115,6 +117,42 @@ def test_the_organiser_pages_pass_axe_in_both_languages_and_widths(page, world):
         shots="organiser",
     )
     assert_no_problems(problems)
+
+
+def _people_who_wrote(world: dict[str, Any]) -> None:
+    """Five guests (120 days ago) and five members (alice's thread, four replies, one of them 60
+    days ago): all time shows the split, 90 days the totals only, 30 days nothing."""
+    sam = Member.objects.get(email="sam@example.org")
+    forum = world["advisory"].forum
+    thread = forum.threads.get()
+    guests = [factories.make_guest(password=None) for _ in range(5)]
+    old, older = timezone.now() - timedelta(days=60), timezone.now() - timedelta(days=120)
+    for guest in guests:
+        forum_services.forum_grant(actor=sam, forum=forum, member=guest, right="participate")
+        post = factories.make_post(thread, author=guest)
+        Post.objects.filter(pk=post.pk).update(state=Post.State.PUBLISHED, created_at=older)
+    for n in range(4):
+        post = factories.make_post(thread, author=factories.make_member(password=None))
+        if n == 0:
+            Post.objects.filter(pk=post.pk).update(created_at=old)
+
+
+def test_the_participation_figures_pass_axe_in_every_state(page, world):
+    _people_who_wrote(world)
+    login(page, world["mo"])
+    url = reverse("advisory:figures", args=[world["advisory"].forum.slug])
+    problems = check_pages_in_both_languages(
+        page, [url, f"{url}?zeitraum=90", f"{url}?zeitraum=30"], shots="figures"
+    )
+    assert_no_problems(problems)
+    page.goto(url)
+    assert page.locator("main table").count() == 1
+    page.goto(f"{url}?zeitraum=90")
+    assert page.locator("main table").count() == 0
+    assert page.locator("main .conf-totals__number").count() == 3
+    page.goto(f"{url}?zeitraum=30")
+    assert page.locator("main .conf-totals__number").count() == 0
+    assert page.locator("main .empty-state").count() == 1
 
 
 def test_an_organiser_adds_a_meeting_by_keyboard(page, world, browser_errors):
