@@ -52,6 +52,7 @@ def member_create(
     language: str = "de",
     kind: str = Member.Kind.MEMBER,
     affiliation: str = "",
+    badge_label: str = "",
     invite: bool = True,
 ) -> Member:
     """Create a member without a usable password; with ``invite``, mail the set-password link."""
@@ -64,6 +65,7 @@ def member_create(
             language=language,
             kind=kind,
             affiliation=affiliation,
+            badge_label=badge_label,
         )
         if invite:
             transaction.on_commit(lambda: member_send_invitation(member=member))

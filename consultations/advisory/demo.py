@@ -1,6 +1,9 @@
 """Demo content for ``manage.py seed_demo``: the forums demo's rents forum made an advisory
 forum ("Ratschlag Mieten") on the topic rents, with three organisations, two meetings (next week
-in a room, later online) and Mo as its organiser. Its threads are the forums demo's.
+in a room, later online) and Mo as its organiser. Its threads are the forums demo's. Each
+organisation has an invitation link with its guests (Hatice and Gina from Kotti & Co, Jonas from
+the Mieterverein, Petra from the parliamentary group), one link is still unused, and Hatice's
+first post waits for the moderators.
 
 Runs after ``forums`` and ``consultations.decisions`` (the forum and the topic). Written through
 the services; a second run finds what the first made and adds nothing.
@@ -15,9 +18,12 @@ from django.apps import apps
 from django.utils import timezone
 
 from consultations.advisory import services
+from consultations.advisory.invitations import services as invitations
 from consultations.advisory.models import AdvisoryForum
-from deliberation.demo import DEMO_PEOPLE, MODERATOR, STAFF
+from deliberation import services as member_services
+from deliberation.demo import DEMO_PEOPLE, GUEST, MODERATOR, STAFF
 from deliberation.models import Member
+from forums import services as forum_services
 from forums.models import Forum
 
 FORUM_SLUG = "mieten"
@@ -75,6 +81,71 @@ MEETINGS: list[dict[str, Any]] = [
 ]
 
 
+#: Guests who came in through the organisations' links: (organisation, e-mail, display name).
+GUESTS = [
+    ("Kotti & Co", "hatice@demo.example.org", "Hatice"),
+    ("Mieterverein Berlin-Nord", "jonas@demo.example.org", "Jonas B."),
+    ("Fraktion im Abgeordnetenhaus", "petra@demo.example.org", "Petra (MdA)"),
+]
+HELD_GUEST_POST = "demo-advisory-held-1"
+
+
+def _seed_invitations(advisory: AdvisoryForum, organiser: Member, stdout: Any) -> None:
+    """A link per organisation with its guests (Gina through Kotti & Co's), a link nobody has
+    used yet, and a guest's post waiting for the moderators. Guests get no usable password: the
+    demo's guest login is Gina."""
+    if advisory.invitations.exists():
+        return
+    links = {}
+    for organisation in advisory.organisations.all():
+        kind = "fraktion" if organisation.badge_label == "Fraktion" else "initiative"
+        links[organisation.name] = invitations.invitation_create(
+            actor=organiser,
+            advisory=advisory,
+            organisation=organisation,
+            affiliation=kind,
+            label=f"Verteiler {organisation.name}",
+            max_uses=10,
+            valid_days=30,
+        )
+    invitations.invitation_create(
+        actor=organiser,
+        advisory=advisory,
+        affiliation="expert",
+        label="Für die Sachverständige aus der Mieterberatung (noch nicht weitergegeben)",
+        max_uses=1,
+        valid_days=14,
+    )
+    gina = _person(GUEST)
+    if gina is not None:
+        invitations.guest_join(actor=gina, invitation=links["Kotti & Co"])
+    guests = []
+    for organisation, email, name in GUESTS:
+        link = links[organisation]
+        guest = Member.objects.filter(email=email).first() or member_services.member_create(
+            email=email,
+            display_name=name,
+            kind=Member.Kind.GUEST,
+            affiliation=link.affiliation,
+            badge_label=link.badge_label,
+            invite=False,
+        )
+        invitations.guest_join(actor=guest, invitation=link)
+        guests.append(guest)
+    thread = advisory.forum.threads.order_by("pk").first()
+    if thread is not None:
+        forum_services.post_create(
+            actor=guests[0],
+            thread=thread,
+            body="Bei uns am Kotti sind die Mieten nach der Modernisierung um 40 % gestiegen. "
+            "Wir laden euch zu unserem nächsten Treffen ein!",
+            client_id=HELD_GUEST_POST,
+        )
+    stdout.write(
+        f"advisory: {len(links) + 1} invitation links, {len(guests)} guests and a held guest post"
+    )
+
+
 def _person(role: str) -> Member | None:
     return Member.objects.filter(email__iexact=DEMO_PEOPLE[role].email).first()
 
@@ -103,6 +174,7 @@ def seed(*, stdout: Any) -> None:
                 ends_at=_at(days, end),
                 **data,
             )
+    _seed_invitations(advisory, mo or staff, stdout)
     stdout.write(
         f"advisory: {forum.title} (/ratschlaege/{forum.slug}/) with "
         f"{advisory.organisations.count()} organisations and "
