@@ -322,7 +322,12 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             self._remember(user, stream)
             member = None
             if user.is_authenticated:
-                member = {"id": user.pk, "display_name": user.display_name}
+                # The badge in this reader's own language: for the own posts it draws at once.
+                member = {
+                    "id": user.pk,
+                    "display_name": user.display_name,
+                    "badge": str(user.badge),
+                }
             return {
                 "member": member,
                 "can_moderate": self.privileged(user, stream),

@@ -50,6 +50,9 @@ def author_payload(member: Any) -> dict[str, Any] | None:
         "display_name": member.display_name,
         "badge": str(member.badge),
         "affiliation": member.affiliation,
+        # The badge's own words ("Initiative: Kotti & Co"), the same in every language; '' for
+        # the affiliation's plain name, which each reader's client shows in its language.
+        "badge_label": member.badge_label,
     }
 
 

@@ -157,7 +157,7 @@ async def test_hello_reports_the_thread_state(thread, alice):
         "seq": 1,
         "locked": False,
         "online": 1,
-        "member": {"id": alice.pk, "display_name": "Alice"},
+        "member": {"id": alice.pk, "display_name": "Alice", "badge": ""},
         "can_post": True,
         "can_moderate": False,
         "max_frame_bytes": 64 * 1024,

@@ -75,7 +75,7 @@ def test_a_post_payload_has_the_documented_keys(alice, thread):
         "id", "seq", "author", "body_html", "reply_to", "created_at", "edited", "deleted",
         "state", "reactions", "language",
     }  # fmt: skip
-    assert set(payload["author"]) == {"id", "display_name", "badge", "affiliation"}
+    assert set(payload["author"]) == {"id", "display_name", "badge", "affiliation", "badge_label"}
 
 
 def test_a_deleted_account_shows_no_author(alice, thread):

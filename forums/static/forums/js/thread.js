@@ -352,7 +352,8 @@
     setText(q(li, ".post-author"), name);
     var badge = q(li, ".post-badge");
     var affiliation = post.author && post.author.affiliation;
-    setText(badge, affiliation ? badgeLabels[affiliation] || post.author.badge || "" : "");
+    var ownWords = post.author && post.author.badge_label;
+    setText(badge, ownWords || (affiliation ? badgeLabels[affiliation] || post.author.badge || "" : ""));
     show(badge, !!(badge && badge.textContent));
     var permalink = q(li, ".post-permalink");
     if (permalink) { permalink.setAttribute("href", "#post-" + post.id); }
@@ -638,7 +639,8 @@
     li.className = "post is-pending";
     li.dataset.clientId = clientId;
     setText(q(li, ".post-author"), me ? me.display_name : gettext("You"));
-    show(q(li, ".post-badge"), false);
+    setText(q(li, ".post-badge"), (me && me.badge) || "");
+    show(q(li, ".post-badge"), !!(me && me.badge));
     var bodyNode = q(li, ".post-body");
     if (bodyNode) {
       // Markdown is rendered on the server; until then the text is shown as typed.
