@@ -534,3 +534,16 @@ def test_the_settings_page_sets_whether_guests_posts_wait(advisory, mo):
     client_of(mo).post(url, {"topic": "", "hold_guest_posts": "on"})
     advisory.forum.refresh_from_db()
     assert advisory.forum.hold_guest_posts is True
+
+
+def test_staff_read_links_and_uses_in_the_admin_but_make_and_change_them_only_on_the_page(
+    link, sam, olga
+):
+    services.guest_join(actor=olga, invitation=link)
+    client = client_of(sam)
+    for name in ("invitation", "invitationuse"):
+        assert client.get(reverse(f"admin:advisory_{name}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:advisory_{name}_add")).status_code == 403
+    use = InvitationUse.objects.get()
+    page = client.get(reverse("admin:advisory_invitationuse_change", args=[use.pk]))
+    assert page.status_code == 200 and b'name="ended_at"' not in page.content
