@@ -543,3 +543,24 @@ async def test_a_guests_thread_socket_asks_the_hub_for_the_count_only(
         ws, _, _ = await open_socket(thread.pk, await session_cookie(member))
         await ws.disconnect()
     assert seen == [(alice.pk, True), (gina.pk, False)]
+
+
+@pytest.mark.django_db
+def test_a_guest_moderators_queue_leaves_out_the_members_only_threads(world, gina, alice, sam):
+    from moderation import selectors as moderation_selectors
+
+    services.forum_grant(actor=sam, forum=world.granted, member=gina, right="moderate")
+    Forum.objects.filter(pk=world.granted.pk).update(premoderated=True)
+    for key in ("granted", "granted_members_only"):
+        thread = Thread.objects.select_related("forum").get(pk=world.threads[key].pk)
+        services.post_create(actor=alice, thread=thread, body=f"Wartet in {key}")
+    forum = Forum.objects.get(pk=world.granted.pk)
+    seen = {item.post.body for item in moderation_selectors.queue_for_forum(user=gina, forum=forum)}
+    assert seen == {"Wartet in granted"}
+    for_staff = moderation_selectors.queue_for_forum(user=sam, forum=forum)
+    assert {item.post.body for item in for_staff} == {
+        "Wartet in granted",
+        "Wartet in granted_members_only",
+    }
+    hidden = next(i for i in for_staff if i.post.thread.members_only)
+    assert moderation_selectors.queue_item(user=gina, kind="case", pk=hidden.case.pk) is None
