@@ -61,6 +61,8 @@ class Subscription:
     #: For presence: who is behind the socket (``None``: anonymous reader) and the name shown.
     member_id: int | None = None
     name: str | None = None
+    #: Whether this reader's presence frames may carry the names (a guest gets the count only).
+    sees_names: bool = True
 
 
 @dataclass(slots=True)
@@ -184,17 +186,19 @@ class Hub:
         name: str | None = None,
         presence: dict[str, Any] | None = None,
         show_names: bool = False,
+        sees_names: bool = True,
     ) -> None:
         """Deliver ``group``'s events to ``subscriber`` from now on (or again, with new settings).
 
         Returns once this process has joined the group on the layer (or after ``join_timeout``
         when the layer is unreachable: the join is retried in the background and the client
         closes any gap by resync). ``presence`` is the resource a presence frame names
-        (``{"thread": 42}``); without it the group carries no presence.
+        (``{"thread": 42}``); without it the group carries no presence. ``show_names`` is the
+        group's setting; ``sees_names=False`` gives this subscriber the count only.
         """
         self.ensure_started()
         subs = self._groups.setdefault(group, {})
-        subs[subscriber] = Subscription(subscriber, audience, member_id, name)
+        subs[subscriber] = Subscription(subscriber, audience, member_id, name, sees_names)
         joined = layer_group(group)
         self._layer_refs.setdefault(joined, set()).add(group)
         if presence is not None:
@@ -510,10 +514,13 @@ class Hub:
             return
         state.last_pushed = (count, names)
         frame: dict[str, Any] = {"type": "presence", **state.resource, "count": count}
+        count_only = {"type": "websocket.send", "text": encode(frame)}
+        message = count_only
         if state.show_names:
-            frame["names"] = list(names)
-        message = {"type": "websocket.send", "text": encode(frame)}
-        await self._write(group, [(sub, message) for sub in subs.values()])
+            message = {"type": "websocket.send", "text": encode({**frame, "names": list(names)})}
+        await self._write(
+            group, [(sub, message if sub.sees_names else count_only) for sub in subs.values()]
+        )
 
     async def flush_presence(self) -> None:
         """Publish changed local presence and push changed totals (the ticker calls this)."""

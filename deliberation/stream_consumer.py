@@ -217,6 +217,7 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     member_id: int | None = None
     display_name: str | None = None
     _show_names = False
+    _guest = False
     #: The frame budget's clock (seconds); tests replace it with one they move by hand.
     clock: Callable[[], float] = time.monotonic
 
@@ -340,6 +341,7 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         self.language = getattr(user, "language", None) or settings.LANGUAGE_CODE
         self.member_id = user.pk if user.is_authenticated else None
         self._show_names = self.show_names(stream)
+        self._guest = bool(user.is_authenticated and user.is_guest)
         self.display_name = user.display_name if user.is_authenticated else None
 
     @reads
@@ -436,6 +438,8 @@ class StreamConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
             name=self.display_name if self._show_names else None,
             presence={self.kind: self.stream_id},
             show_names=self._show_names,
+            # Guests never see who else is there, only how many (issue #12).
+            sees_names=not self._guest,
         )
 
     async def _unsubscribe(self) -> None:

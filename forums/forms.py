@@ -45,6 +45,18 @@ class ThreadForm(forms.Form):
     )
     body = BodyField(label=_("First post"))
     client_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    members_only = forms.BooleanField(
+        label=_("Members only"),
+        required=False,
+        help_text=_("Guests of the forum do not see this thread."),
+    )
+
+    def __init__(self, *args: object, may_set_members_only: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not may_set_members_only:
+            # Offered only to who may set it (the forum's moderators who are members, staff);
+            # the service refuses everyone else anyway.
+            del self.fields["members_only"]
 
 
 class PostForm(forms.Form):

@@ -118,6 +118,12 @@ class Thread(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     locked = models.BooleanField(_("locked"), default=False)
     pinned = models.BooleanField(_("pinned"), default=False)
+    #: Only members of the party (and staff) see the thread: never guests, whatever their grants.
+    members_only = models.BooleanField(
+        _("members only"),
+        default=False,
+        help_text=_("Guests of the forum do not see this thread."),
+    )
     #: The sequence number of the thread's newest event (gap-free, see ThreadEvent).
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     post_count = models.PositiveIntegerField(default=0, editable=False)

@@ -8,7 +8,8 @@ Rules, per forum visibility:
 ============  ====================================  ==========================================
 visibility    view                                  participate (post, reply, react)
 ============  ====================================  ==========================================
-public        everyone, anonymous included          active members; guests with a grant
+public        anonymous visitors, active members;   active members; guests with a grant
+              guests only with a grant
 members       active members; anyone with a grant   active members; guests with a grant
 invited       only those with a grant               only those with a participate grant
 ============  ====================================  ==========================================
@@ -16,7 +17,13 @@ invited       only those with a grant               only those with a participat
 A grant is guardian's ``view_forum``, ``participate_forum`` or ``moderate_forum`` on the forum,
 held directly or through a group; a stronger grant implies the weaker ones (moderate >
 participate > view). Staff may everything; inactive accounts nothing. A guest (``Member.kind``
-guest) has no right from being a member: only grants count.
+guest) has no right from being a member: only grants count, so a guest sees only the forums they
+were invited to, public ones included (an anonymous visitor still reads a public forum).
+
+A thread marked ``members_only`` is seen only by members of the party and staff, in any forum:
+never by a guest (whatever their grants, moderate included) nor an anonymous visitor.
+:func:`can_view_thread` and :func:`visible_threads_q` answer it; who may set the mark is
+:func:`can_set_members_only` (moderators of the forum who are members of the party, and staff).
 
 For lists pass a ``checker`` made by :func:`checker_for` with the forums prefetched, so a page
 of forums costs two queries rather than two per forum. A websocket frame checks several rights
@@ -149,13 +156,38 @@ def can_view_forum(
 ) -> bool:
     if user is not None and user.is_authenticated and not user.is_active:
         return False
-    if forum.visibility == Forum.Visibility.PUBLIC or is_staff(user):
+    if is_staff(user):
         return True
     if not _active(user):
-        return False
-    if forum.visibility == Forum.Visibility.MEMBERS and is_party_member(user):
+        return forum.visibility == Forum.Visibility.PUBLIC
+    if forum.visibility != Forum.Visibility.INVITED and is_party_member(user):
         return True
+    # A guest, or a member in an invited forum: only a grant opens it.
     return any(perm in _IMPLIES_VIEW for perm in _grants(user, forum, checker))
+
+
+def sees_members_only(user: Any) -> bool:
+    """Whether ``user`` may see threads marked members-only (members of the party and staff)."""
+    return is_party_member(user) or is_staff(user)
+
+
+def can_view_thread(
+    user: Any, thread: Thread, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    """Whether ``user`` may view ``thread``: its forum, and a members-only thread only as a
+    member of the party or staff."""
+    if thread.members_only and not sees_members_only(user):
+        return False
+    return can_view_forum(user, thread.forum, checker=checker)
+
+
+def can_set_members_only(
+    user: Any, forum: Forum, *, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    """Whether ``user`` may mark a thread of ``forum`` members-only or lift the mark: its
+    moderators who are members of the party, and staff (a guest moderator never: the mark
+    hides the thread from them)."""
+    return sees_members_only(user) and can_moderate(user, forum, checker=checker)
 
 
 def can_participate(
@@ -224,11 +256,12 @@ def visible_forums(user: Any) -> QuerySet[Forum]:
         return forums.none()
     if is_staff(user):
         return forums
-    visible = Q(visibility=Forum.Visibility.PUBLIC)
+    public = Q(visibility=Forum.Visibility.PUBLIC)
     if not _active(user):
-        return forums.filter(visible)
+        return forums.filter(public)
+    visible = Q(pk__in=[])  # a guest: only the forums granted below
     if is_party_member(user):
-        visible |= Q(visibility=Forum.Visibility.MEMBERS)
+        visible = public | Q(visibility=Forum.Visibility.MEMBERS)
     user_grants = ForumUserObjectPermission.objects.filter(
         user=user, permission__codename__in=_IMPLIES_VIEW
     ).values("content_object_id")
@@ -237,6 +270,16 @@ def visible_forums(user: Any) -> QuerySet[Forum]:
     ).values("content_object_id")
     visible |= Q(pk__in=user_grants) | Q(pk__in=group_grants)
     return forums.filter(visible)
+
+
+def visible_threads_q(user: Any, prefix: str = "") -> Q:
+    """The condition on threads ``user`` may view (their forum visible, and members-only ones
+    only for members and staff), for a thread queryset or, with ``prefix`` (``"thread__"``),
+    one of posts. For lists and search: no per-thread checks."""
+    condition = Q(**{f"{prefix}forum__in": visible_forums(user)})
+    if not sees_members_only(user):
+        condition &= Q(**{f"{prefix}members_only": False})
+    return condition
 
 
 # --- access helpers: fetch only what the user may see -------------------------------------------
@@ -264,7 +307,7 @@ def access_forum(
 
 
 def access_thread(user: Any, pk: int, *, for_write: bool = False) -> Thread:
-    """The thread (with its forum), if ``user`` may view its forum; else Http404.
+    """The thread (with its forum), if ``user`` may view it (:func:`can_view_thread`); else Http404.
 
     With ``for_write``, also requires the right to participate (PermissionDenied without it).
     Inside :func:`grants_read_once` the thread, its forum and the member's grants on it come in
@@ -278,7 +321,7 @@ def access_thread(user: Any, pk: int, *, for_write: bool = False) -> Thread:
     if thread is None:
         raise Http404("no such thread")
     checker = checker_for(user)
-    if not can_view_forum(user, thread.forum, checker=checker):
+    if not can_view_thread(user, thread, checker=checker):
         raise Http404("no such thread")
     if for_write and not can_participate(user, thread.forum, checker=checker):
         raise PermissionDenied
@@ -376,7 +419,7 @@ def thread_head(pk: int) -> Thread | None:
 
 
 def access_post(user: Any, pk: int, *, for_write: bool = False) -> Post:
-    """The post, if ``user`` may view its forum and the post itself; else Http404.
+    """The post, if ``user`` may view its thread and the post itself; else Http404.
 
     Held, hidden and rejected posts exist only for their author and moderators. With
     ``for_write``, also requires the right to participate in the forum (PermissionDenied); who may
@@ -391,7 +434,7 @@ def access_post(user: Any, pk: int, *, for_write: bool = False) -> Post:
         raise Http404("no such post")
     forum = post.thread.forum
     checker = checker_for(user)
-    if not can_view_forum(user, forum, checker=checker) or not can_see_post(
+    if not can_view_thread(user, post.thread, checker=checker) or not can_see_post(
         user, post, checker=checker
     ):
         raise Http404("no such post")

@@ -61,6 +61,12 @@ def _visible_forums(user: User) -> QuerySet[Forum]:
     return visible_forums(user)
 
 
+def _visible_threads(user: User, prefix: str = "") -> Q:
+    from forums.permissions import visible_threads_q
+
+    return visible_threads_q(user, prefix)
+
+
 def _last_seen_seq(user: User, thread_ref: str = "pk") -> Subquery:
     return Subquery(
         ThreadVisit.objects.filter(thread=OuterRef(thread_ref), member=user).values(
@@ -73,13 +79,22 @@ def _last_seen_seq(user: User, thread_ref: str = "pk") -> Subquery:
 
 
 def forum_list(*, user: User) -> QuerySet[Forum]:
-    """Forums the user may see, with ``thread_count`` and ``has_unread`` (a thread not read up)."""
-    forums = _visible_forums(user).annotate(thread_count=Count("threads", distinct=True))
+    """Forums the user may see, with ``thread_count`` and ``has_unread`` (a thread not read up),
+    both of the threads the user may see (members-only ones not for guests and visitors)."""
+    from forums.permissions import sees_members_only
+
+    members = sees_members_only(user)
+    counted = None if members else Q(threads__members_only=False)
+    forums = _visible_forums(user).annotate(
+        thread_count=Count("threads", distinct=True, filter=counted)
+    )
     if not user.is_authenticated:
         return forums.annotate(has_unread=Value(False)).order_by("title")
     unread_threads = Thread.objects.filter(forum=OuterRef("pk"), last_seq__gt=0).filter(
         last_seq__gt=Coalesce(_last_seen_seq(user), Value(0))
     )
+    if not members:
+        unread_threads = unread_threads.filter(members_only=False)
     return forums.annotate(has_unread=Exists(unread_threads)).order_by("title")
 
 
@@ -88,9 +103,13 @@ def forum_threads(*, user: User, forum: Forum) -> QuerySet[Thread]:
 
     Precondition: the user may view ``forum`` (fetched through ``access_forum``).
     """
+    from forums.permissions import sees_members_only
+
     threads = forum.threads.select_related("opened_by").order_by(
         "-pinned", "-last_activity_at", "-pk"
     )
+    if not sees_members_only(user):
+        threads = threads.filter(members_only=False)
     if not user.is_authenticated:
         return threads.annotate(is_unread=Value(False))
     return threads.annotate(
@@ -124,7 +143,7 @@ def threads_with_unread_posts(*, user: User, limit: int = UNREAD_LIMIT) -> list[
     )
     count = new_posts.order_by().values("thread").annotate(n=Count("pk")).values("n")[:1]
     return list(
-        Thread.objects.filter(forum__in=_visible_forums(user))
+        Thread.objects.filter(_visible_threads(user))
         .annotate(visit=FilteredRelation("visits", condition=Q(visits__member=user)))
         .filter(visit__last_seen_seq__lt=F("last_seq"))
         .annotate(seen_seq=F("visit__last_seen_seq"))
@@ -151,7 +170,7 @@ def forum_activity(
     """
     newest = _readable_posts().filter(thread=OuterRef("pk")).order_by("-seq")
     threads = (
-        Thread.objects.filter(forum__in=_visible_forums(user))
+        Thread.objects.filter(_visible_threads(user))
         .exclude(pk__in=list(exclude))
         .annotate(last_post_id=Subquery(newest.values("pk")[:1]))
         .filter(last_post_id__isnull=False)
@@ -639,7 +658,7 @@ def _search_terms(query: str) -> list[str]:
 def searchable_posts(*, user: User) -> QuerySet[Post]:
     """Published, undeleted posts in forums the user may see (held and hidden never appear)."""
     return Post.objects.filter(
-        thread__forum__in=_visible_forums(user),
+        _visible_threads(user, "thread__"),
         state=Post.State.PUBLISHED,
         deleted_at__isnull=True,
     )

@@ -52,7 +52,15 @@ from forums.models import (
     ThreadVisit,
     validate_forum_slug,
 )
-from forums.permissions import RIGHTS, can_moderate, can_participate, can_see_post, is_staff
+from forums.permissions import (
+    RIGHTS,
+    can_moderate,
+    can_participate,
+    can_see_post,
+    can_set_members_only,
+    is_staff,
+    sees_members_only,
+)
 
 ParticipationGuard = Callable[[Member, Forum], None]
 HeldPostListener = Callable[[Post], None]
@@ -111,6 +119,9 @@ def _check_participation(actor: Member, forum: Forum, thread: Thread | None = No
     if not can_participate(actor, forum):
         raise ServiceError("forbidden", _("You may not take part in this forum."))
     _check_forum_open(forum)
+    if thread is not None and thread.members_only and not sees_members_only(actor):
+        # The views and the socket never hand a guest such a thread; a caller that does is wrong.
+        raise ServiceError("forbidden", _("This thread is for members of the party only."))
     moderator = can_moderate(actor, forum)
     if thread is not None and thread.locked and not moderator:
         raise ServiceError("locked", _("This thread is locked: no new contributions."))
@@ -423,15 +434,26 @@ def _check_retry(existing: Post, thread: Thread, body: str) -> None:
 
 
 def thread_create(
-    *, actor: Member, forum: Forum, title: str, body: str, client_id: str = ""
+    *,
+    actor: Member,
+    forum: Forum,
+    title: str,
+    body: str,
+    client_id: str = "",
+    members_only: bool = False,
 ) -> Thread:
     """Open a thread in ``forum`` with ``body`` as its first post.
 
     The first post is held (and the thread has no visible post yet) when the forum is
     pre-moderated or the actor is a guest. A retry with the same ``client_id`` returns the
-    thread created the first time.
+    thread created the first time. ``members_only`` hides the thread from guests; only who
+    may set it (``can_set_members_only``: the forum's moderators who are members, staff) may.
     """
     moderator = _check_participation(actor, forum)
+    if members_only and not can_set_members_only(actor, forum):
+        raise ServiceError(
+            "forbidden", _("Only the forum's moderators may open a thread for members only.")
+        )
     title = _clean_title(title)
     body = _clean_body(body)
     client_id = _clean_client_id(client_id)
@@ -448,7 +470,12 @@ def thread_create(
     with transaction.atomic():
         now = timezone.now()
         Thread.objects.create(
-            forum=forum, title=title, opened_by=actor, created_at=now, last_activity_at=now
+            forum=forum,
+            title=title,
+            opened_by=actor,
+            created_at=now,
+            last_activity_at=now,
+            members_only=bool(members_only),
         )
         thread = _lock_thread(Thread.objects.filter(forum=forum, opened_by=actor).latest("pk"))
         _first_post, event = _insert_post(

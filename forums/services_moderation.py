@@ -19,7 +19,7 @@ from deliberation.models import Member
 from forums import events
 from forums.errors import ServiceError
 from forums.models import Forum, Post, Thread, ThreadEvent
-from forums.permissions import can_moderate
+from forums.permissions import can_moderate, can_set_members_only
 from forums.services import _broadcast, _lock_thread, _record_event, _require_actor, _sync
 
 #: Which moderation state a post may move to from which (see post_set_moderation_state).
@@ -144,4 +144,27 @@ def thread_move(*, actor: Member, thread: Thread, to_forum: Forum) -> Thread:
         Thread.objects.filter(pk=row.pk).update(forum=to_forum)
         thread_access_changed_on_commit(row.pk)
     thread.forum = to_forum
+    return thread
+
+
+def thread_set_members_only(*, actor: Member, thread: Thread, members_only: bool) -> Thread:
+    """Mark ``thread`` members-only, or open it to the forum's guests again (the forum's
+    moderators who are members of the party, and staff; ``can_set_members_only``).
+
+    Marking it closes the guests' open sockets of the thread at once: every socket of the
+    thread re-authorises after commit (``access.changed``), and a guest's check now fails.
+    Returns the thread; nothing happens when the mark is already as asked.
+    """
+    _require_actor(actor)
+    if not can_set_members_only(actor, thread.forum):
+        raise ServiceError(
+            "forbidden", _("Only the forum's moderators may decide who sees a thread.")
+        )
+    with transaction.atomic():
+        row = _lock_thread(thread)
+        if row.members_only != members_only:
+            row.members_only = members_only
+            Thread.objects.filter(pk=row.pk).update(members_only=members_only)
+            thread_access_changed_on_commit(row.pk)
+    thread.members_only = members_only
     return thread

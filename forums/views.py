@@ -101,8 +101,9 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("You cannot start a thread in this forum."))
         return redirect(forum)
     refusal: ServiceError | None = None
+    may_set_members_only = permissions.can_set_members_only(request.user, forum)
     if request.method == "POST":
-        form = ThreadForm(request.POST)
+        form = ThreadForm(request.POST, may_set_members_only=may_set_members_only)
         if form.is_valid():
             try:
                 thread = services.thread_create(
@@ -111,6 +112,7 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
                     client_id=form.cleaned_data["client_id"] or "",
+                    members_only=form.cleaned_data.get("members_only", False),
                 )
             except ServiceError as error:
                 _refused(request, error, form)
@@ -119,7 +121,9 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, _("Your thread has been started."))
                 return redirect(thread)
     else:
-        form = ThreadForm(initial={"client_id": new_client_id()})
+        form = ThreadForm(
+            initial={"client_id": new_client_id()}, may_set_members_only=may_set_members_only
+        )
     page = render(request, "forums/thread_form.html", {"forum": forum, "form": form})
     return _refusal_status(page, refusal)
 

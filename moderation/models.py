@@ -301,6 +301,8 @@ class ModerationAction(models.Model):
         THREAD_PINNED = "thread_pinned", _("Thread pinned")
         THREAD_UNPINNED = "thread_unpinned", _("Thread unpinned")
         THREAD_MOVED = "thread_moved", _("Thread moved")
+        THREAD_MEMBERS_ONLY = "thread_members_only", _("Thread made members-only")
+        THREAD_OPENED_TO_GUESTS = "thread_opened_to_guests", _("Thread opened to guests")
         MEMBER_MUTED = "member_muted", _("Member muted")
         MEMBER_UNMUTED = "member_unmuted", _("Mute lifted")
         MEMBER_REMOVED = "member_removed", _("Member removed from the forum")

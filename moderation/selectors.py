@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from deliberation.models import Member
 from forums.models import Forum, ForumGroupObjectPermission, ForumUserObjectPermission, Post
-from forums.permissions import MODERATE, can_moderate, checker_for
+from forums.permissions import MODERATE, can_moderate, checker_for, sees_members_only
 from forums.selectors import escaped
 from moderation import permissions
 from moderation.models import SEVERITY, Appeal, Case, ModerationAction, PostNote, Reason
@@ -97,7 +97,12 @@ def queue_for_forum(*, user: Any, forum: Forum) -> list[QueueItem]:
     """
     if not permissions.can_view_queue(user, forum):
         raise PermissionDenied
-    return _queue(Case.objects.filter(forum=forum))
+    return _queue(_cases_seen_by(user, Case.objects.filter(forum=forum)))
+
+
+def _cases_seen_by(user: Any, cases: Any) -> Any:
+    """Without the cases of members-only threads for a guest moderator, who may not see them."""
+    return cases if sees_members_only(user) else cases.exclude(post__thread__members_only=True)
 
 
 def queue_for_staff(*, user: Any) -> list[QueueItem]:
@@ -198,7 +203,7 @@ def queue_item(*, user: Any, kind: str, pk: int) -> QueueItem | None:
         cases = cases.filter(post_id=pk)
     else:
         return None
-    case = cases.select_related("forum").first()
+    case = _cases_seen_by(user, cases).select_related("forum").first()
     if case is None or not can_moderate(user, case.forum):
         return None
     items = _queue(Case.objects.filter(pk=case.pk))

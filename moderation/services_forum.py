@@ -74,6 +74,10 @@ def _thread_flag(
             return thread  # nothing changes, nothing to log
         if field == "locked":
             forum_services.thread_set_locked(actor=actor, thread=thread, locked=value)
+        elif field == "members_only":
+            services_moderation.thread_set_members_only(
+                actor=actor, thread=thread, members_only=value
+            )
         else:
             forum_services.thread_set_pinned(actor=actor, thread=thread, pinned=value)
         log(
@@ -130,6 +134,33 @@ def thread_unpin(*, actor: Any, thread: Thread, reason: str, text: str = "") -> 
         field="pinned",
         value=False,
         action=Kind.THREAD_UNPINNED,
+        reason=reason,
+        text=text,
+    )
+
+
+def thread_make_members_only(*, actor: Any, thread: Thread, reason: str, text: str = "") -> Thread:
+    """Hide ``thread`` from the forum's guests (moderators who are members, staff); a guest's
+    open socket of it closes at once."""
+    return _thread_flag(
+        actor=actor,
+        thread=thread,
+        field="members_only",
+        value=True,
+        action=Kind.THREAD_MEMBERS_ONLY,
+        reason=reason,
+        text=text,
+    )
+
+
+def thread_open_to_guests(*, actor: Any, thread: Thread, reason: str, text: str = "") -> Thread:
+    """Let the forum's guests see ``thread`` again (lifts the members-only mark)."""
+    return _thread_flag(
+        actor=actor,
+        thread=thread,
+        field="members_only",
+        value=False,
+        action=Kind.THREAD_OPENED_TO_GUESTS,
         reason=reason,
         text=text,
     )

@@ -62,6 +62,12 @@ def thread_moderate(request: HttpRequest, pk: int) -> HttpResponse:
             "forum": thread.forum,
             "lock_form": ActionForm(auto_id="lock-%s", initial_reason=Reason.HEATED),
             "pin_form": ActionForm(auto_id="pin-%s", initial_reason=Reason.IMPORTANT),
+            # A guest moderator may not hide a thread from guests (nor see one so hidden).
+            "members_only_form": (
+                ActionForm(auto_id="members-only-%s", initial_reason=Reason.OTHER)
+                if permissions.can_set_members_only(request.user, thread.forum)
+                else None
+            ),
             "move_form": MoveForm(
                 auto_id="move-%s",
                 forums=_movable_to(request.user, thread),
@@ -76,6 +82,14 @@ THREAD_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
     "entsperren": (services.thread_unlock, gettext_lazy("The thread is open again.")),
     "anheften": (services.thread_pin, gettext_lazy("The thread is pinned.")),
     "loesen": (services.thread_unpin, gettext_lazy("The thread is no longer pinned.")),
+    "nur-mitglieder": (
+        services.thread_make_members_only,
+        gettext_lazy("Only members see the thread now; guests no longer do."),
+    ),
+    "fuer-gaeste": (
+        services.thread_open_to_guests,
+        gettext_lazy("The forum's guests see the thread again."),
+    ),
 }
 
 

@@ -98,10 +98,11 @@ INVITED_FORUM = {
     "staff": (True, True),
 }
 PUBLIC_FORUM = {
+    # A guest sees only the forums they were invited to, public ones too (issue #12).
     "anonymous": (True, False),
-    "outsider": (True, False),
+    "outsider": (False, False),
     "member": (True, True),
-    "guest_elsewhere": (True, False),
+    "guest_elsewhere": (False, False),
     "guest_here": (True, True),
     "moderator": (True, True),
     "staff": (True, True),
@@ -156,7 +157,8 @@ def test_visible_forums_lists_exactly_the_viewable_forums(alice, gina, sam):
     services.forum_grant(actor=sam, forum=invited, member=gina, right="participate")
     assert set(permissions.visible_forums(AnonymousUser())) == {public}
     assert set(permissions.visible_forums(alice)) == {members, public}
-    assert set(permissions.visible_forums(gina)) == {invited, public}
+    # A guest: only the forums they were invited to, not the public one (issue #12).
+    assert set(permissions.visible_forums(gina)) == {invited}
     assert set(permissions.visible_forums(sam)) == {members, invited, public}
 
 
@@ -168,6 +170,7 @@ def test_access_forum_hides_an_invisible_forum_as_404(alice, sam):
 
 def test_access_forum_for_write_refuses_a_reader_with_403(gina, sam):
     forum = factories.make_forum(actor=sam, visibility=Forum.Visibility.PUBLIC)
+    services.forum_grant(actor=sam, forum=forum, member=gina, right="view")
     assert permissions.access_forum(gina, pk=forum.pk) == forum
     with pytest.raises(PermissionDenied):
         permissions.access_forum(gina, pk=forum.pk, for_write=True)

@@ -79,12 +79,15 @@ def test_the_forum_list_shows_kind_state_thread_count_and_unread_marker(client, 
     assert 'class="unread"' not in client.get(reverse("forums:index")).content.decode()
 
 
-def test_the_forum_list_hides_forums_the_user_cannot_see(client, olga, forum):
+def test_the_forum_list_hides_forums_the_user_cannot_see(client, olga, alice, forum):
     make_forum(title="Öffentliches Forum", slug="offen", visibility=Forum.Visibility.PUBLIC)
     login(client, olga)
     html = client.get(reverse("forums:index")).content.decode()
-    assert "Öffentliches Forum" in html
+    # Olga is a guest of no forum: not even the public one is hers (issue #12).
+    assert "Öffentliches Forum" not in html
     assert "Mieten und Wohnen" not in html
+    login(client, alice)
+    assert "Öffentliches Forum" in client.get(reverse("forums:index")).content.decode()
 
 
 def test_the_forum_page_lists_pinned_threads_first_then_by_last_activity(client, alice, forum, mo):
