@@ -16,6 +16,7 @@ moderator acts through the page's plain forms.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -50,6 +51,18 @@ logger = logging.getLogger(__name__)
 STAFF = "staff"
 
 
+def _of_members_only_thread(text: str) -> bool:
+    """Whether a queue frame is about a case in a members-only thread (read only for the rare
+    subscriber who may not see those: a guest moderating the forum)."""
+    if '"members_only":true' not in text.replace(" ", ""):
+        return False
+    try:
+        item = json.loads(text).get("item") or {}
+    except ValueError:
+        return False
+    return bool((item.get("thread") or {}).get("members_only"))
+
+
 class Refused(Exception):
     """The socket's user may not (or no longer) see this queue."""
 
@@ -66,6 +79,8 @@ class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     member_id: int | None = None
     #: ``member.<id>`` of the moderator, where access.changed arrives.
     _member_group: str | None = None
+    #: Whether the member may see members-only threads (a guest who moderates may not).
+    _sees_members_only = False
     #: Queue events held back while an access.changed re-check runs (None: deliver at once).
     _held: list[dict[str, Any]] | None = None
     _recheck_pending = False
@@ -113,6 +128,7 @@ class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
     @reads
     def _authorise(self) -> None:
         user = self._current_user()
+        self._sees_members_only = permissions.sees_members_only(user)
         if user.is_authenticated and user.language:
             self.language = user.language
         if user.is_authenticated and self.member_id is None:
@@ -142,6 +158,8 @@ class QueueConsumer(DirectDispatch, SessionWatchMixin, AsyncWebsocketConsumer):
         if message["text"] == ACCESS_CHANGED_TEXT:
             # Control event of the member group: re-authorise, never forward it.
             self._access_changed()
+        elif not self._sees_members_only and _of_members_only_thread(message["text"]):
+            return  # a guest who moderates the forum never learns of members-only threads
         elif self._held is not None:
             self._held.append(message)
         else:

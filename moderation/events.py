@@ -49,7 +49,7 @@ def item_payload(case: Case, *, urgency: int) -> dict[str, Any]:
         "case": case.pk,
         "kind": str(case.kind),
         "forum": {"id": case.forum_id, "title": case.forum.title},
-        "thread": {"id": thread.pk, "title": thread.title},
+        "thread": {"id": thread.pk, "title": thread.title, "members_only": thread.members_only},
         "post": {
             "id": post.pk,
             "state": str(post.state),

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from deliberation.asgi import application
 from deliberation.hub import get_hub, reset_hub
 from forums.consumers import CLOSE_FORBIDDEN, RATE_BURST
+from forums.models import Thread
 from moderation import services
 from moderation.consumers import QueueConsumer
 from moderation.models import Reason
@@ -294,3 +295,29 @@ async def test_property_every_bad_frame_gets_one_error_and_the_queue_stays(queue
 async def test_property_a_flood_on_the_queue_passes_exactly_the_burst(queue, frames):
     ws, clock = queue
     await live_properties.check_flood_then_recovery(ws, clock, frames, RATE_BURST)
+
+
+async def test_a_guest_moderator_hears_nothing_of_a_members_only_threads_cases(
+    forum, post, alice, bob, gina, sam
+):
+    def setup():
+        services.moderator_grant(actor=sam, forum=forum, member=gina)
+        hidden = factories.make_thread(forum, author=bob, title="Nur für Mitglieder")
+        Thread.objects.filter(pk=hidden.pk).update(members_only=True)
+        return factories.make_post(hidden, author=bob, body="Intern und beleidigend")
+
+    members_only_post = await database_sync_to_async(setup)()
+    guest = await open_queue(f"/ws/moderation/{forum.pk}/", gina)
+    staff = await open_queue("/ws/moderation/staff/", sam)
+    report = database_sync_to_async(services.report_create)
+    await report(actor=alice, post=members_only_post, reason=Reason.INSULT)
+    await report(actor=alice, post=post, reason=Reason.INSULT)
+    # Staff hear both cases; the guest moderator only the one in the thread open to guests.
+    seen = [(await staff.receive_json_from(timeout=TIMEOUT))["item"]["post"]["id"] for _ in "ab"]
+    assert seen == [members_only_post.pk, post.pk]
+    frame = await guest.receive_json_from(timeout=TIMEOUT)
+    assert frame["item"]["post"]["id"] == post.pk
+    assert frame["item"]["thread"]["members_only"] is False
+    assert await guest.receive_nothing(timeout=0.3)
+    await guest.disconnect()
+    await staff.disconnect()
