@@ -420,3 +420,14 @@ def test_a_hostile_page_text_renders_safe_and_bounded(hostile):
     html = page.body_de_html
     assert "<script" not in html and "javascript:" not in html
     assert html.count("<blockquote>") <= 100  # deeper nesting is shown as plain text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who,shown", [("alice", True), ("gina", False), (None, True)])
+def test_the_conferences_are_in_the_navigation_except_for_guests(request, who, shown):
+    """Guests take part in the forums they are invited to; a conference is for members."""
+    client = Client()
+    if who is not None:
+        client.force_login(request.getfixturevalue(who))
+    nav = re.search(r'<nav class="site-nav".*?</nav>', client.get("/").content.decode(), re.S)
+    assert ('href="/konferenzen/"' in nav.group(0)) is shown
