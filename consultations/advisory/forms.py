@@ -15,7 +15,7 @@ from consultations.venues import ACCESS_FEATURES
 from deliberation.forms import RowChoiceField
 
 
-class _CleanText(forms.Form):
+class CleanTextForm(forms.Form):
     """Refuses NUL in every text field with a message (Django's own message names no field)."""
 
     def clean(self) -> dict[str, Any]:
@@ -43,7 +43,7 @@ class AdvisoryForm(forms.Form):
         self.order_fields(["topic", "hold_guest_posts"])
 
 
-class OrganisationForm(_CleanText):
+class OrganisationForm(CleanTextForm):
     name = forms.CharField(label=_("Name"), max_length=services.MAX_NAME)
     description = forms.CharField(
         label=_("Short description (optional)"),
@@ -63,7 +63,7 @@ class OrganisationForm(_CleanText):
         return form_link(self, "url")
 
 
-class MeetingForm(_CleanText):
+class MeetingForm(CleanTextForm):
     title = forms.CharField(label=_("Title"), max_length=services.MAX_NAME)
     date = forms.DateField(
         label=_("Date"),

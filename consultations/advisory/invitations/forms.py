@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from consultations.advisory.forms import CleanTextForm
 from consultations.advisory.invitations import services
 from deliberation.forms import RowChoiceField
 from deliberation.models import Member
@@ -16,16 +17,7 @@ from deliberation.models import Member
 _BADGE_KINDS = [choice for choice in Member.Affiliation.choices if choice[0]]
 
 
-class _NoNul(forms.Form):
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        for name, value in list(data.items()):
-            if isinstance(value, str) and "\x00" in value:
-                self.add_error(name, _("This field contains a character that is not allowed."))
-        return data
-
-
-class InvitationForm(_NoNul):
+class InvitationForm(CleanTextForm):
     affiliation = forms.ChoiceField(
         label=_("Kind of badge"), choices=_BADGE_KINDS, initial=Member.Affiliation.INITIATIVE
     )
@@ -63,7 +55,7 @@ class InvitationForm(_NoNul):
         self.order_fields(["organisation", "affiliation", "label", "max_uses", "valid_days"])
 
 
-class GuestSignupForm(_NoNul):
+class GuestSignupForm(CleanTextForm):
     display_name = forms.CharField(
         label=_("Display name"),
         max_length=60,
