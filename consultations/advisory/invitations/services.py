@@ -21,6 +21,7 @@ Each link counts its uses under a row lock, and the database refuses more uses t
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +52,8 @@ MAX_VALID_DAYS = 90
 MAX_LABEL = 120
 MAX_BADGE = 60
 TOKEN_BYTES = 32
+#: The characters of a key (``secrets.token_urlsafe``: URL-safe base64).
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 #: What :func:`guest_confirm`'s signature is bound to (a link for another purpose never fits).
 CONFIRM_SALT = "consultations.advisory.invitations.confirm"
 
@@ -135,8 +138,8 @@ def invitation_revoke(*, actor: Member, invitation: Invitation) -> Invitation:
 def invitation_by_token(token: Any) -> Invitation | None:
     """The link with this key (its forum and organisation along), or None."""
     token = str(token or "")
-    if not 20 <= len(token) <= 64:
-        return None
+    if not 20 <= len(token) <= 64 or not _TOKEN_CHARS.fullmatch(token):
+        return None  # never a query with what no key holds (PostgreSQL refuses NUL, for one)
     return (
         Invitation.objects.select_related("advisory__forum", "organisation")
         .filter(token=token)
