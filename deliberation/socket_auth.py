@@ -13,6 +13,8 @@ It reads only the database session store; with any other ``SESSION_ENGINE`` it f
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
 from types import SimpleNamespace
@@ -65,12 +67,8 @@ def _active_member_with_session(member_id: Any, key: str) -> Member | None:
     """The active member ``member_id`` if the session ``key`` is alive: one query of SQL kept
     compiled (:mod:`deliberation.rawrows`; every heartbeat of every socket asks this)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    quote = connection.ops.quote_name
-    alive = (
-        f" AND EXISTS (SELECT 1 FROM {quote(Session._meta.db_table)} s"  # noqa: S608
-        f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s)"
-    )
-    return _active_member(member_id, connection, alive, [key, _now_param(connection)])
+    sql = _sql(connection.alias).member_with_session
+    return _active_member(member_id, connection, sql, [key, _now_param(connection)])
 
 
 def _now_param(connection: Any) -> Any:
@@ -132,15 +130,9 @@ def _member_of_session(scope: dict[str, Any]) -> Member | AnonymousUser:
     if not key:
         return AnonymousUser()
     connection = connections[DEFAULT_DB_ALIAS]
-    quote = connection.ops.quote_name
-    expire_date = Session._meta.get_field("expire_date")
-    sql = (
-        f"SELECT {quote('session_data')}, {quote('expire_date')}"  # noqa: S608
-        f" FROM {quote(Session._meta.db_table)}"
-        f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
-    )
+    sql = _sql(connection.alias)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, _now_param(connection)])
+        cursor.execute(sql.session, [key, _now_param(connection)])
         row = cursor.fetchone()
     if row is None:
         session._session_cache = {}
@@ -148,10 +140,9 @@ def _member_of_session(scope: dict[str, Any]) -> Member | AnonymousUser:
         return AnonymousUser()
     data = session.decode(row[0])
     session._session_cache = data
-    column = expire_date.get_col(Session._meta.db_table)
     expires = row[1]
-    for converter in connection.ops.get_db_converters(column):
-        expires = converter(expires, column, connection)
+    for converter in sql.expiry_converters:
+        expires = converter(expires, sql.expiry_column, connection)
     scope["session_expires"] = expires
     member_id, backend_path = data.get(SESSION_KEY), data.get(BACKEND_SESSION_KEY)
     if member_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
@@ -167,19 +158,57 @@ def _member_of_session(scope: dict[str, Any]) -> Member | AnonymousUser:
 
 
 def _active_member(
-    member_id: Any, connection: Any, condition: str = "", params: list[Any] | None = None
+    member_id: Any, connection: Any, sql: str | None = None, params: list[Any] | None = None
 ) -> Member | None:
-    """The active member ``member_id`` (and ``condition``, SQL with ``params``), or None."""
-    members = rawrows.reader(Member, connection)
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT {members.columns('m')} FROM {quote(members.table)} m"  # noqa: S608
-        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}{condition}"
-    )
+    """The active member ``member_id``, or None: by :attr:`_Sql.member`, or by ``sql`` (one of
+    :class:`_Sql`'s, which ask more) with ``params`` after the member's pk."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [member_id, *(params or [])])
+        cursor.execute(sql or _sql(connection.alias).member, [member_id, *(params or [])])
         row = cursor.fetchone()
-    return None if row is None else members.build(row)
+    return None if row is None else rawrows.reader(Member, connection).build(row)
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The SQL of the connect's and every frame's session and member reads, and the converters
+    of the session's expiry: built once per database (they depend only on the models), so a
+    read does not quote twenty column names again each time."""
+
+    #: The session's data and expiry, if alive: ``[key, now]``.
+    session: str
+    #: The active member: ``[pk]``.
+    member: str
+    #: The active member whose session is alive: ``[pk, key, now]``.
+    member_with_session: str
+    expiry_column: Any
+    expiry_converters: tuple[Any, ...]
+
+
+@functools.cache
+def _sql(alias: str) -> _Sql:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    members = rawrows.reader(Member, connection)
+    sessions = quote(Session._meta.db_table)
+    member = (
+        f"SELECT {members.columns('m')} FROM {quote(members.table)} m"  # noqa: S608
+        f" WHERE m.{quote(Member._meta.pk.column)} = %s AND m.{quote('is_active')}"
+    )
+    alive = (
+        f" AND EXISTS (SELECT 1 FROM {sessions} s"  # noqa: S608
+        f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s)"
+    )
+    expiry_column = Session._meta.get_field("expire_date").get_col(Session._meta.db_table)
+    return _Sql(
+        session=(
+            f"SELECT {quote('session_data')}, {quote('expire_date')} FROM {sessions}"  # noqa: S608
+            f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
+        ),
+        member=member,
+        member_with_session=member + alive,
+        expiry_column=expiry_column,
+        expiry_converters=tuple(connection.ops.get_db_converters(expiry_column)),
+    )
 
 
 def connect_session_expiry(scope: dict[str, Any]) -> datetime | None:

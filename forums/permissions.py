@@ -408,14 +408,20 @@ def thread_head(pk: int) -> Thread | None:
     """The thread's id, forum, head (``last_seq``) and lock, without an access check: for a
     socket whose access was checked (one query of SQL kept compiled)."""
     connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(_thread_head_sql(connection.alias), [pk])
+        row = cursor.fetchone()
+    return None if row is None else rawrows.reader(Thread, connection, _HEAD_FIELDS).build(row)
+
+
+@functools.cache
+def _thread_head_sql(alias: str) -> str:
+    """The SQL of :func:`thread_head`, built once per database."""
+    connection = connections[alias]
     threads = rawrows.reader(Thread, connection, _HEAD_FIELDS)
     quote = connection.ops.quote_name
     table, column = quote(threads.table), quote("id")
-    sql = f"SELECT {threads.columns('t')} FROM {table} t WHERE t.{column} = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    return None if row is None else threads.build(row)
+    return f"SELECT {threads.columns('t')} FROM {table} t WHERE t.{column} = %s"  # noqa: S608
 
 
 def access_post(user: Any, pk: int, *, for_write: bool = False) -> Post:
