@@ -207,6 +207,15 @@ LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 86400, minimum=600)
 # An invited guest's confirmation link (seconds), and how many sign-ups through invitation links
 # one IP address may try per hour, and how many mails one address may be sent by them per hour.
+# The test suite only (tests/conftest.py sets it; the daphne servers the tests start inherit it):
+# a fast hasher, since every test creates accounts and PBKDF2 costs about 0.4 s of CPU each.
+# Never in production; hashes of the default hashers below still verify.
+if env_bool("MITMACHEN_FAST_TEST_PASSWORDS", False) and not PRODUCTION:
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    ]
 GUEST_CONFIRM_TIMEOUT = env_int("GUEST_CONFIRM_TIMEOUT", 3 * 86400, minimum=600)
 GUEST_SIGNUP_LIMIT_IP = env_int("GUEST_SIGNUP_LIMIT_IP", 20, minimum=1)
 GUEST_SIGNUP_LIMIT_ADDRESS = env_int("GUEST_SIGNUP_LIMIT_ADDRESS", 3, minimum=1)

@@ -14,6 +14,16 @@ from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 
+# A fast password hasher for the accounts the tests create, here and in every daphne the tests
+# start (they inherit the environment): PBKDF2 costs about 0.4 s of CPU per account. Read by
+# deliberation/settings.py, never in production.
+os.environ.setdefault("MITMACHEN_FAST_TEST_PASSWORDS", "1")
+FAST_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # Property tests: the same examples on every run (derandomised: a failure in CI reproduces
@@ -96,6 +106,13 @@ def sam(db):
 @pytest.fixture
 def olga(db):
     return factories.make_guest(email="olga@example.org", display_name="Olga")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The test process read its settings before this file set the environment: the same fast
+    hasher for the accounts each test creates (see FAST_PASSWORD_HASHERS)."""
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
