@@ -104,7 +104,9 @@ def advisory_figures(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _object(queryset: Any, pk: int) -> Any:
+def object_or_404(queryset: Any, pk: int) -> Any:
+    """The row ``pk`` of ``queryset`` (the forum's own meetings, organisations, links, uses), or
+    Http404: one of another forum is as missing as one that never was."""
     found = queryset.filter(pk=pk).first() if 0 < pk < 2**63 else None
     if found is None:
         raise Http404
@@ -119,7 +121,7 @@ def _aware(day: Any, time: Any) -> datetime:
 def meeting_form(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     """Add a meeting (``pk`` None) or change one; organisers and staff only."""
     advisory = permissions.access_advisory(request.user, slug, organise=True)
-    meeting: Meeting | None = None if pk is None else _object(advisory.meetings, pk)
+    meeting: Meeting | None = None if pk is None else object_or_404(advisory.meetings, pk)
     conferences = services.organised_conferences(
         request.user, keep=meeting.conference_id if meeting else None
     )
@@ -172,7 +174,9 @@ def meeting_form(request: HttpRequest, slug: str, pk: int | None = None) -> Http
 def organisation_form(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     """Add an organisation (``pk`` None) or change one; organisers and staff only."""
     advisory = permissions.access_advisory(request.user, slug, organise=True)
-    organisation: Organisation | None = None if pk is None else _object(advisory.organisations, pk)
+    organisation: Organisation | None = (
+        None if pk is None else object_or_404(advisory.organisations, pk)
+    )
     if request.method == "POST":
         form = OrganisationForm(request.POST)
         if form.is_valid():

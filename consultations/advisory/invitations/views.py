@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,6 +17,7 @@ from consultations.advisory import permissions
 from consultations.advisory.invitations import selectors, services
 from consultations.advisory.invitations.forms import GuestSignupForm, InvitationForm
 from consultations.advisory.invitations.models import Invitation, InvitationUse
+from consultations.advisory.views import object_or_404
 from deliberation import ratelimit
 from deliberation.client_ip import client_ip
 from forums.errors import ServiceError
@@ -172,18 +173,11 @@ def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _own(queryset, pk: int):
-    found = queryset.filter(pk=pk).first() if 0 < pk < 2**63 else None
-    if found is None:
-        raise Http404
-    return found
-
-
 @login_if_anonymous
 @require_POST
 def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     advisory = permissions.access_advisory(request.user, slug, organise=True)
-    found = _own(Invitation.objects.filter(advisory=advisory), pk)
+    found = object_or_404(Invitation.objects.filter(advisory=advisory), pk)
     services.invitation_revoke(actor=request.user, invitation=found)
     messages.success(
         request, _("The link has been withdrawn. Guests who came in keep their access.")
@@ -195,7 +189,7 @@ def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def guest_end(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     advisory = permissions.access_advisory(request.user, slug, organise=True)
-    use = _own(
+    use = object_or_404(
         InvitationUse.objects.filter(invitation__advisory=advisory).select_related(
             "guest", "invitation__advisory__forum"
         ),
